@@ -1,0 +1,3 @@
+/* b64url.c: placeholder until implemented. */
+#include "config.h"
+#include "b64url.h"

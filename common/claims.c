@@ -1,0 +1,3 @@
+/* claims.c: placeholder until implemented. */
+#include "config.h"
+#include "claims.h"

@@ -1,0 +1,3 @@
+/* json.c: placeholder until implemented. */
+#include "config.h"
+#include "json.h"

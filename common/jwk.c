@@ -1,0 +1,3 @@
+/* jwk.c: placeholder until implemented. */
+#include "config.h"
+#include "jwk.h"

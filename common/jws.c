@@ -1,0 +1,3 @@
+/* jws.c: placeholder until implemented. */
+#include "config.h"
+#include "jws.h"

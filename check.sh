@@ -10,7 +10,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 packages=(
   build-essential autoconf automake libtool pkg-config
   libfcgi-dev libgnutls28-dev libjson-c-dev libcurl4-gnutls-dev
-  libcunit1-dev libsqlite3-dev libcrypt-dev sqlite3 gnutls-bin
+  libcunit1-dev libsqlite3-dev libcrypt-dev sqlite3
+  python3 python3-jwt python3-cryptography
+  lighttpd apache2 libapache2-mod-fcgid
 )
 missing=()
 for p in "${packages[@]}"; do

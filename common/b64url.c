@@ -1,3 +1,252 @@
-/* b64url.c: placeholder until implemented. */
+/* b64url.c: strict base64url (RFC 4648 section 5) and padded base64 (section 4). */
 #include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "b64url.h"
+
+static const char url_alphabet[64] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char std_alphabet[64] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Decoding tables: the 6-bit value of each character, or 0x80 for a byte
+ * outside the alphabet.  Decoding ORs every looked-up value together and
+ * tests bit 7 once at the end, so the inner loop has no per-character
+ * branch. */
+#define BAD 0x80
+#define ROW_BAD16 BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD, \
+	BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD
+#define ROWS_HIGH ROW_BAD16, ROW_BAD16, ROW_BAD16, ROW_BAD16, \
+	ROW_BAD16, ROW_BAD16, ROW_BAD16, ROW_BAD16
+
+static const unsigned char url_table[256] = {
+	ROW_BAD16,
+	ROW_BAD16,
+	/* 0x20: ' ' ... '/'; '-' is 62 */
+	BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+	BAD, BAD, BAD, BAD, BAD, 62, BAD, BAD,
+	/* 0x30: '0'-'9' */
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, BAD, BAD, BAD, BAD, BAD, BAD,
+	/* 0x40: '@', 'A'-'O' */
+	BAD, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	/* 0x50: 'P'-'Z', then '_' is 63 */
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, BAD, BAD, BAD, BAD, 63,
+	/* 0x60: '`', 'a'-'o' */
+	BAD, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	/* 0x70: 'p'-'z' */
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, BAD, BAD, BAD, BAD, BAD,
+	ROWS_HIGH
+};
+
+static const unsigned char std_table[256] = {
+	ROW_BAD16,
+	ROW_BAD16,
+	/* 0x20: '+' is 62, '/' is 63 */
+	BAD, BAD, BAD, BAD, BAD, BAD, BAD, BAD,
+	BAD, BAD, BAD, 62, BAD, BAD, BAD, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, BAD, BAD, BAD, BAD, BAD, BAD,
+	BAD, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, BAD, BAD, BAD, BAD, BAD,
+	BAD, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, BAD, BAD, BAD, BAD, BAD,
+	ROWS_HIGH
+};
+
+/* Encodes len bytes with alphabet; pad adds '=' to a multiple of four.
+ * Returns the number of characters written (no NUL is written). */
+static size_t
+encode(const char *alphabet, const unsigned char *in, size_t len, char *out,
+       bool pad)
+{
+	char *o = out;
+	size_t i = 0;
+	uint32_t v;
+
+	for (; len - i >= 3; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		o[0] = alphabet[v >> 18];
+		o[1] = alphabet[(v >> 12) & 63];
+		o[2] = alphabet[(v >> 6) & 63];
+		o[3] = alphabet[v & 63];
+		o += 4;
+	}
+	if (len - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 63];
+		if (pad) {
+			*o++ = '=';
+			*o++ = '=';
+		}
+	} else if (len - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		*o++ = alphabet[v >> 18];
+		*o++ = alphabet[(v >> 12) & 63];
+		*o++ = alphabet[(v >> 6) & 63];
+		if (pad)
+			*o++ = '=';
+	}
+	return (size_t)(o - out);
+}
+
+/* Decodes len characters (no padding) with table into out, which has room
+ * for the decoded size.  Returns false on a character outside the alphabet,
+ * a length of 1 mod 4, or non-zero unused trailing bits. */
+static bool
+decode(const unsigned char *table, const unsigned char *in, size_t len,
+       unsigned char *out)
+{
+	size_t i = 0, rem = len % 4;
+	unsigned bad = 0;
+	uint32_t a, b, c, d;
+
+	if (rem == 1)
+		return false;
+	for (; len - i >= 4; i += 4) {
+		a = table[in[i]];
+		b = table[in[i + 1]];
+		c = table[in[i + 2]];
+		d = table[in[i + 3]];
+		bad |= a | b | c | d;
+		a = a << 18 | b << 12 | c << 6 | d;
+		out[0] = (unsigned char)(a >> 16);
+		out[1] = (unsigned char)(a >> 8);
+		out[2] = (unsigned char)a;
+		out += 3;
+	}
+	if (rem == 2) {
+		a = table[in[i]];
+		b = table[in[i + 1]];
+		bad |= a | b;
+		/* The low 4 bits of the second character are unused. */
+		bad |= (b & 0x0f) ? BAD : 0;
+		out[0] = (unsigned char)(a << 2 | b >> 4);
+	} else if (rem == 3) {
+		a = table[in[i]];
+		b = table[in[i + 1]];
+		c = table[in[i + 2]];
+		bad |= a | b | c;
+		/* The low 2 bits of the third character are unused. */
+		bad |= (c & 0x03) ? BAD : 0;
+		out[0] = (unsigned char)(a << 2 | b >> 4);
+		out[1] = (unsigned char)(b << 4 | c >> 2);
+	}
+	return (bad & BAD) == 0;
+}
+
+/* Decoded size of len unpadded characters (len not 1 mod 4). */
+static size_t
+decoded_len(size_t len)
+{
+	size_t rem = len % 4;
+
+	return len / 4 * 3 + (rem ? rem - 1 : 0);
+}
+
+size_t
+jg_b64url_encoded_len(size_t len)
+{
+	size_t rem = len % 3;
+
+	return len / 3 * 4 + (rem ? rem + 1 : 0);
+}
+
+char *
+jg_b64url_encode(const void *in, size_t len)
+{
+	char *out = jg_xmalloc(jg_b64url_encoded_len(len) + 1);
+	size_t n = encode(url_alphabet, in, len, out, false);
+
+	out[n] = '\0';
+	return out;
+}
+
+size_t
+jg_b64url_encode_into(const void *in, size_t len, char *out)
+{
+	size_t n = encode(url_alphabet, in, len, out, false);
+
+	out[n] = '\0';
+	return n;
+}
+
+enum jg_err
+jg_b64url_decode_into(const char *in, size_t len, unsigned char *out,
+		      size_t cap, size_t *outlen)
+{
+	size_t n;
+
+	if (len % 4 == 1)
+		return JG_ERR_MALFORMED;
+	n = decoded_len(len);
+	if (n > cap)
+		return JG_ERR_MALFORMED;
+	if (!decode(url_table, (const unsigned char *)in, len, out))
+		return JG_ERR_MALFORMED;
+	*outlen = n;
+	return JG_OK;
+}
+
+enum jg_err
+jg_b64url_decode(const char *in, size_t len, unsigned char **out,
+		 size_t *outlen)
+{
+	unsigned char *buf;
+	size_t n;
+
+	if (len % 4 == 1)
+		return JG_ERR_MALFORMED;
+	n = decoded_len(len);
+	buf = jg_xmalloc(n + 1);
+	if (!decode(url_table, (const unsigned char *)in, len, buf)) {
+		jg_wipe(buf, n);
+		free(buf);
+		return JG_ERR_MALFORMED;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return JG_OK;
+}
+
+char *
+jg_b64std_encode(const void *in, size_t len)
+{
+	char *out = jg_xmalloc((len + 2) / 3 * 4 + 1);
+	size_t n = encode(std_alphabet, in, len, out, true);
+
+	out[n] = '\0';
+	return out;
+}
+
+enum jg_err
+jg_b64std_decode(const char *in, size_t len, unsigned char **out,
+		 size_t *outlen)
+{
+	unsigned char *buf;
+	size_t body = len, n;
+
+	/* Padding is required: a multiple of four, with at most two '=' and
+	 * only at the very end.  An '=' anywhere else fails the table. */
+	if (len % 4 != 0)
+		return JG_ERR_MALFORMED;
+	if (len >= 1 && in[len - 1] == '=') {
+		body--;
+		if (in[len - 2] == '=')
+			body--;
+	}
+	n = decoded_len(body);
+	buf = jg_xmalloc(n + 1);
+	if (!decode(std_table, (const unsigned char *)in, body, buf)) {
+		jg_wipe(buf, n);
+		free(buf);
+		return JG_ERR_MALFORMED;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*outlen = n;
+	return JG_OK;
+}

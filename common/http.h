@@ -50,6 +50,7 @@ struct jg_params {
 	size_t count;
 };
 
+/* Makes p an empty list. */
 void jg_params_init(struct jg_params *p);
 /* Wipes every name and value (a form may hold a password or a client
  * secret), frees them and leaves p empty.  Accepts NULL. */
@@ -148,6 +149,8 @@ struct jg_body_source {
 	bool has_end;
 };
 
+/* Makes req empty (every pointer NULL, role responder), ready for
+ * jg_request_parse. */
 void jg_request_init(struct jg_request *req);
 /* Wipes and frees everything in req and leaves it as after
  * jg_request_init.  Accepts NULL. */
@@ -260,6 +263,7 @@ struct jg_response {
 	const char *error_description;
 };
 
+/* Makes resp empty: status 0, no headers, no body. */
 void jg_response_init(struct jg_response *resp);
 /* Wipes the body (it may hold tokens), frees everything, and leaves resp
  * as after jg_response_init.  Accepts NULL. */
@@ -271,7 +275,8 @@ void jg_response_clear(struct jg_response *resp);
 bool jg_http_header_value_ok(const char *value);
 
 /* Adds a header (both strings are copied).  name must be an RFC 9110 token
- * and value pass jg_http_header_value_ok, else nothing is added and
+ * of at most 64 bytes and value pass jg_http_header_value_ok, else nothing
+ * is added and
  * JG_ERR_MALFORMED is returned.  add appends (for Set-Cookie, Vary ...);
  * set first removes every header of that name (compared
  * case-insensitively). */
@@ -291,7 +296,9 @@ void jg_response_set_body(struct jg_response *resp, const void *data, size_t len
 const char *jg_http_reason(int status);
 
 /* Serializes resp as a CGI response: "Status: 200 OK", the headers, a
- * Content-Length, an empty line and the body, lines ended by CRLF.  Returns
+ * Content-Length, an empty line and the body, lines ended by CRLF (headers
+ * named Content-Length or Status in resp are left out: the framing is
+ * computed here).  Returns
  * a new buffer (caller frees; wipe it, it may hold tokens) and its length
  * in *len.  A status of 0 is serialized as 500. */
 char *jg_response_serialize(const struct jg_response *resp, size_t *len);

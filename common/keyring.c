@@ -971,12 +971,14 @@ jg_keyring_discovery_json(const struct jg_config *config, const struct jg_keyrin
 				     "client_credentials"));
 	json_object_object_add(obj, "subject_types_supported", ARRAY("public"));
 
-	/* The keys are ordered current, next, previous within a purpose. */
+	/* Only the current ID key signs: a next key's algorithm is not
+	 * offered until it is rotated in, and a previous one no more. */
 	algs = json_object_new_array();
 	for (i = 0; ring != NULL && i < ring->count; i++) {
 		enum jg_alg a = ring->keys[i].alg;
 
-		if (ring->keys[i].purpose != JG_KEY_ID || seen[a])
+		if (ring->keys[i].purpose != JG_KEY_ID ||
+		    ring->keys[i].state != JG_KEY_CURRENT || seen[a])
 			continue;
 		seen[a] = true;
 		json_object_array_add(algs, json_object_new_string(jg_alg_name(a)));
@@ -988,8 +990,9 @@ jg_keyring_discovery_json(const struct jg_config *config, const struct jg_keyrin
 
 	json_object_object_add(obj, "token_endpoint_auth_methods_supported",
 			       ARRAY("client_secret_basic", "client_secret_post", "none"));
+	/* RFC 7009 section 5: a public client revokes its own tokens. */
 	json_object_object_add(obj, "revocation_endpoint_auth_methods_supported",
-			       ARRAY("client_secret_basic", "client_secret_post"));
+			       ARRAY("client_secret_basic", "client_secret_post", "none"));
 	json_object_object_add(obj, "introspection_endpoint_auth_methods_supported",
 			       ARRAY("client_secret_basic", "client_secret_post"));
 	json_object_object_add(obj, "code_challenge_methods_supported", ARRAY("S256"));

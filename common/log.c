@@ -46,7 +46,7 @@ jg_log_setup(const char *program, enum jg_log_level level)
 	settings.level = level;
 }
 
-int
+bool
 jg_log_enabled(enum jg_log_level level)
 {
 	return level <= settings.level;

@@ -2,6 +2,8 @@
 #ifndef JG_LOG_H
 #define JG_LOG_H
 
+#include <stdbool.h>
+
 /* Severity, most severe first.  The values equal those of enum
  * jg_config_log_level (common/conf.h), so a program may pass
  * (enum jg_log_level)config->log_level; log.c checks that at compile time. */
@@ -26,7 +28,7 @@ void jg_log_setup(const char *program, enum jg_log_level level);
 
 /* Returns true when a message of this level would be written, so a caller
  * can skip building an expensive message. */
-int jg_log_enabled(enum jg_log_level level);
+bool jg_log_enabled(enum jg_log_level level);
 
 /* Writes "PROGRAM[PID]: LEVEL: message\n" to stderr in one write(2), so
  * lines of concurrent processes do not interleave.  The formatted message

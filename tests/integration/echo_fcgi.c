@@ -161,6 +161,8 @@ handle(void *ctx, const struct jg_request *req, struct jg_response *resp)
 	if (strcmp(last, "slow") == 0) {
 		struct timespec ts = { 0, 700 * 1000 * 1000 };
 
+		/* The shutdown test waits for this line before its SIGTERM. */
+		jg_log(JG_LOG_INFO, "slow request started");
 		nanosleep(&ts, NULL);
 	}
 	if (strcmp(last, "cookie") == 0) {

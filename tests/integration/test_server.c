@@ -104,6 +104,41 @@ post(const char *path, const char *const *headers, const char *body,
 
 /* ------------------------------------------------------------ setup */
 
+static bool
+wait_for_socket(const char *path, int timeout_ms)
+{
+	struct stat st;
+	int waited;
+
+	for (waited = 0; waited < timeout_ms; waited += 20) {
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return true;
+		usleep(20 * 1000);
+	}
+	return false;
+}
+
+/* Waits until the standalone log holds line; false after timeout_ms. */
+static bool
+wait_for_log(const char *line, int timeout_ms)
+{
+	char *path = jg_xasprintf("%s/standalone.log", t.work), *text;
+	size_t len;
+	bool found = false;
+	int waited;
+
+	for (waited = 0; waited < timeout_ms && !found; waited += 20) {
+		if (jg_read_file(path, 1 << 20, &text, &len) == JG_OK) {
+			found = strstr(text, line) != NULL;
+			free(text);
+		}
+		if (!found)
+			usleep(20 * 1000);
+	}
+	free(path);
+	return found;
+}
+
 static void
 test_start(void)
 {
@@ -133,6 +168,7 @@ test_start(void)
 	}
 	CU_ASSERT_FATAL(t.standalone_unix > 0 && t.standalone_tcp > 0);
 	CU_ASSERT_FATAL(jg_it_wait_port(t.tcp_port, t.standalone_tcp, 10000));
+	CU_ASSERT_FATAL(wait_for_socket(t.unix_socket, 10000));
 
 	memset(programs, 0, sizeof(programs));
 	programs[0].prefix = "/echo";
@@ -522,7 +558,7 @@ check_standalone(const char *prefix, pid_t pid, const char *socket_path)
 	struct jg_it_response r;
 	struct json_object *o;
 	pthread_t th;
-	char *path;
+	char *path, *marker;
 
 	path = jg_xasprintf("%s/x?a=b", prefix);
 	CU_ASSERT_EQUAL(get(path, NULL, &r), 200);
@@ -536,7 +572,10 @@ check_standalone(const char *prefix, pid_t pid, const char *socket_path)
 	path = jg_xasprintf("%s/slow", prefix);
 	s.path = path;
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, slow_thread, &s), 0);
-	usleep(300 * 1000);	/* the handler sleeps 700 ms */
+	/* SIGTERM while the handler sleeps its 700 ms. */
+	marker = jg_xasprintf("echo_fcgi[%ld]: info: slow request started", (long)pid);
+	CU_ASSERT(wait_for_log(marker, 10000));
+	free(marker);
 	kill(pid, SIGTERM);
 	pthread_join(th, NULL);
 	free(path);

@@ -569,12 +569,13 @@ test_publish(void)
 	ASSERT_ARRAY(disc, "grant_types_supported", "authorization_code",
 		     "refresh_token", "client_credentials");
 	ASSERT_ARRAY(disc, "subject_types_supported", "public");
-	/* The current ID key first, then the next one. */
-	ASSERT_ARRAY(disc, "id_token_signing_alg_values_supported", "RS256", "EdDSA");
+	/* Only the current ID key's algorithm: the next EdDSA key does not
+	 * sign yet. */
+	ASSERT_ARRAY(disc, "id_token_signing_alg_values_supported", "RS256");
 	ASSERT_ARRAY(disc, "token_endpoint_auth_methods_supported",
 		     "client_secret_basic", "client_secret_post", "none");
 	ASSERT_ARRAY(disc, "revocation_endpoint_auth_methods_supported",
-		     "client_secret_basic", "client_secret_post");
+		     "client_secret_basic", "client_secret_post", "none");
 	ASSERT_ARRAY(disc, "introspection_endpoint_auth_methods_supported",
 		     "client_secret_basic", "client_secret_post");
 	ASSERT_ARRAY(disc, "code_challenge_methods_supported", "S256");

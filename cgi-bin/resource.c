@@ -1,0 +1,64 @@
+/* resource.c: resource.fcgi, the protected-resource gate: /oauth/userinfo,
+ * /api/..., the nginx auth_request endpoint /oauth/gate and the FastCGI
+ * AUTHORIZER role, as a FastCGI program or a plain CGI script.  The logic
+ * is in common/gate.c. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "gate.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+
+static enum jg_err
+handle(void *ctx, const struct jg_request *req, struct jg_response *resp)
+{
+	return jg_gate_handle(ctx, req, resp);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct jg_server_handler handler;
+	struct jg_server_opts opts;
+	struct jg_config *config = NULL;
+	struct jg_store *store = NULL;
+	struct jg_gate *gate = NULL;
+	char *errmsg = NULL;
+	int status = 1;
+
+	memset(&opts, 0, sizeof(opts));
+	if (jg_server_args(argc, argv, &opts) != JG_OK) {
+		fprintf(stderr, "usage: resource.fcgi [--listen SOCKET|127.0.0.1:PORT]\n");
+		return 2;
+	}
+	if (jg_config_load(jg_config_path(), &config, &errmsg) != JG_OK) {
+		fprintf(stderr, "resource.fcgi: %s\n", errmsg);
+		goto out;
+	}
+	jg_log_setup("resource.fcgi", (enum jg_log_level)config->log_level);
+	if (jg_store_open(config->database, config->busy_timeout_ms, &store,
+			  &errmsg) != JG_OK) {
+		fprintf(stderr, "resource.fcgi: %s: %s\n", config->database, errmsg);
+		goto out;
+	}
+	if (jg_gate_new(config, store, &gate, &errmsg) != JG_OK) {
+		fprintf(stderr, "resource.fcgi: %s\n", errmsg);
+		goto out;
+	}
+	handler.handle = handle;
+	handler.ctx = gate;
+	opts.style = JG_STYLE_BEARER;
+	opts.realm = config->realm;
+	status = jg_server_run(&handler, &opts) == JG_OK ? 0 : 1;
+out:
+	free(errmsg);
+	jg_gate_free(gate);
+	jg_store_close(store);
+	jg_config_free(config);
+	return status;
+}

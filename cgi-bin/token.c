@@ -1,0 +1,74 @@
+/* token.c: token.fcgi, the token endpoint (/oauth/token), revocation
+ * (/oauth/revoke) and introspection (/oauth/introspect), as a FastCGI
+ * program or a plain CGI script.  The logic is in common/token.c. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "keyring.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "token.h"
+
+static enum jg_err
+handle(void *ctx, const struct jg_request *req, struct jg_response *resp)
+{
+	struct jg_token_ctx *tc = ctx;
+
+	/* `jwtgate key rotate` replaces the index: pick the new keys up
+	 * without a restart (one stat(2) per request). */
+	jg_token_reload_keyring(tc);
+	return jg_token_handle(tc, req, resp);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct jg_server_handler handler;
+	struct jg_server_opts opts;
+	struct jg_token_ctx ctx;
+	struct jg_config *config = NULL;
+	struct jg_store *store = NULL;
+	struct jg_keyring *ring = NULL;
+	char *errmsg = NULL;
+	int status = 1;
+
+	memset(&opts, 0, sizeof(opts));
+	if (jg_server_args(argc, argv, &opts) != JG_OK) {
+		fprintf(stderr, "usage: token.fcgi [--listen SOCKET|127.0.0.1:PORT]\n");
+		return 2;
+	}
+	if (jg_config_load(jg_config_path(), &config, &errmsg) != JG_OK) {
+		fprintf(stderr, "token.fcgi: %s\n", errmsg);
+		goto out;
+	}
+	jg_log_setup("token.fcgi", (enum jg_log_level)config->log_level);
+	if (jg_store_open(config->database, config->busy_timeout_ms, &store,
+			  &errmsg) != JG_OK) {
+		fprintf(stderr, "token.fcgi: %s: %s\n", config->database, errmsg);
+		goto out;
+	}
+	if (jg_keyring_load(config->key_dir, &ring, &errmsg) != JG_OK) {
+		fprintf(stderr, "token.fcgi: %s\n", errmsg);
+		goto out;
+	}
+	ctx.config = config;
+	ctx.store = store;
+	ctx.ring = ring;
+	handler.handle = handle;
+	handler.ctx = &ctx;
+	opts.style = JG_STYLE_OAUTH;
+	opts.realm = config->realm;
+	status = jg_server_run(&handler, &opts) == JG_OK ? 0 : 1;
+	ring = ctx.ring;	/* the handler may have replaced it */
+out:
+	free(errmsg);
+	jg_keyring_free(ring);
+	jg_store_close(store);
+	jg_config_free(config);
+	return status;
+}

@@ -364,6 +364,7 @@ verify_full(struct jg_gate *g, const char *token, size_t len, int64_t now,
 	enum jg_err err;
 	bool local;
 
+	memset(tok, 0, sizeof(*tok));
 	/* The unverified payload only chooses whose keys to try; every claim
 	 * is checked again below on the verified one. */
 	err = jg_jws_decode(token, len, &jws, why);
@@ -411,7 +412,6 @@ verify_full(struct jg_gate *g, const char *token, size_t len, int64_t now,
 	err = jg_jwt_verify(token, len, keys, algs, nalgs, &policy, &jwt, why);
 	if (err != JG_OK)
 		goto out;
-	memset(tok, 0, sizeof(*tok));
 	tok->local = local;
 	if (!claim_string(jwt->claims, "iss", &tok->iss) ||
 	    !claim_string(jwt->claims, "sub", &tok->sub) ||
@@ -420,21 +420,20 @@ verify_full(struct jg_gate *g, const char *token, size_t len, int64_t now,
 	    !jg_json_get_int64(jwt->claims, "exp", &tok->exp)) {
 		err = JG_ERR_DENIED;
 		*why = "sub, client_id and jti must be strings";
-		goto fail;
+		goto out;
 	}
 	if (jg_json_get(jwt->claims, "scope") == NULL) {
 		tok->scope = jg_xstrdup("");
 	} else if (!claim_string(jwt->claims, "scope", &tok->scope)) {
 		err = JG_ERR_DENIED;
 		*why = "scope must be a string";
-		goto fail;
+		goto out;
 	}
-	if (local && (err = check_revoked(g, tok->jti, why)) != JG_OK)
-		goto fail;
-	goto out;
-fail:
-	token_clear(tok);
+	if (local)
+		err = check_revoked(g, tok->jti, why);
 out:
+	if (err != JG_OK)
+		token_clear(tok);
 	json_object_put(claims);
 	jg_jws_free(jws);
 	jg_jwt_free(jwt);

@@ -29,6 +29,14 @@
 #define ISSUER "https://issuer.test"
 #define ALICE "sub-alice-it"
 
+/* A CGI script that shows what the application behind the gate sees. */
+#define ENV_CGI "#!/bin/sh\n" \
+	"printf 'Content-Type: text/plain\\r\\n\\r\\n'\n" \
+	"echo \"REMOTE_USER=$REMOTE_USER\"\n" \
+	"echo \"JWT_SUB=$JWT_SUB\"\n" \
+	"echo \"JWT_SCOPE=$JWT_SCOPE\"\n" \
+	"echo \"JWT_CLIENT_ID=$JWT_CLIENT_ID\"\n"
+
 #define ASSERT_STR(actual, expected) \
 	CU_ASSERT_STRING_EQUAL((actual) ? (actual) : "(null)", (expected))
 
@@ -304,15 +312,7 @@ test_setup(void)
 	CU_ASSERT(jg_it_write_file(t.lt->htdocs, "private/file.txt", "gated file\n", 0644));
 	CU_ASSERT(jg_it_write_file(t.lt->htdocs, "private/admin/file.txt", "admin file\n",
 				   0644));
-	/* A CGI script that shows what the application behind the gate
-	 * sees. */
-	CU_ASSERT(jg_it_write_file(t.lt->htdocs, "private/env.cgi",
-				   "#!/bin/sh\n"
-				   "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
-				   "echo \"REMOTE_USER=$REMOTE_USER\"\n"
-				   "echo \"JWT_SUB=$JWT_SUB\"\n"
-				   "echo \"JWT_SCOPE=$JWT_SCOPE\"\n"
-				   "echo \"JWT_CLIENT_ID=$JWT_CLIENT_ID\"\n", 0755));
+	CU_ASSERT(jg_it_write_file(t.lt->htdocs, "private/env.cgi", ENV_CGI, 0755));
 	t.client = jg_it_client_new();
 }
 
@@ -652,13 +652,19 @@ test_apache_fcgid(void)
 		"  AuthType Bearer\n  AuthName \"jwtgate\"\n  CGIPassAuth On\n"
 		"  AuthnzFcgiCheckAuthnProvider JwtGate Authoritative On "
 		"RequireBasicAuth Off UserExpr \"%%{reqenv:REMOTE_USER}\"\n"
-		"  Require valid-user\n</Location>", listen);
+		"  Require valid-user\n</Location>\n"
+		"LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\n"
+		"ScriptSock \"%s/cgid.sock\"\n"
+		"<LocationMatch \"^/private/.*\\.cgi$\">\n"
+		"  SetHandler cgi-script\n  Options +ExecCGI\n</LocationMatch>",
+		listen, t.work);
 	opts.extra = extra;
 	ap = jg_it_apache_start(&opts);
 	free(extra);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ap);
 	CU_ASSERT(jg_it_write_file(ap->htdocs, "private/file.txt", "apache gated\n", 0644));
 	CU_ASSERT(jg_it_write_file(ap->htdocs, "bearer/file.txt", "authnz gated\n", 0644));
+	CU_ASSERT(jg_it_write_file(ap->htdocs, "private/env.cgi", ENV_CGI, 0755));
 
 	/* FcgidPassHeader Authorization: the token reaches the responder. */
 	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/oauth/userinfo", t.valid, NULL, NULL, &r), 200);
@@ -678,6 +684,16 @@ test_apache_fcgid(void)
 	ASSERT_STR(r.body, "apache gated\n");
 	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Variable-JWT_SUB"));
 	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Variable-REMOTE_USER"));
+	jg_it_response_clear(&r);
+	/* A CGI script behind the access checker sees who calls. */
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/private/env.cgi", t.valid, NULL, NULL, &r),
+			200);
+	ASSERT_STR(r.body, "REMOTE_USER=" ALICE "\nJWT_SUB=" ALICE "\n"
+		   "JWT_SCOPE=openid profile email\nJWT_CLIENT_ID=it-app\n");
+	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Variable-JWT_SUB"));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/private/env.cgi", NULL, NULL, NULL, &r), 401);
+	CU_ASSERT_PTR_NULL(strstr(r.body, "JWT_SUB"));
 	jg_it_response_clear(&r);
 	/* Denied: mod_fcgid answers 401 with the program's challenge. */
 	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/private/file.txt", t.expired, NULL, NULL, &r),

@@ -17,6 +17,7 @@
 #include "jws.h"
 #include "log.h"
 #include "password.h"
+#include "token.h"
 
 /* The browser's CSRF key cookie (the "__Host-" prefix is added over https
  * by jg_http_set_cookie). */
@@ -99,13 +100,6 @@ jg_authz_request_clear(struct jg_authz_request *r)
 	jg_authz_request_init(r);
 }
 
-static bool
-is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
 /* RFC 6749 section 3.3 scope-token characters. */
 static bool
 is_scope_char(unsigned char c)
@@ -185,17 +179,15 @@ fail:
 	return false;
 }
 
+/* Only S256 is offered, so a challenge is BASE64URL(SHA256(verifier)):
+ * exactly 43 characters (RFC 7636 section 4.2), the rule the token
+ * endpoint applies too.  A longer one could never match a verifier. */
 static bool
 check_code_challenge(const char *v, struct jg_authz_request *r, const char **why)
 {
-	size_t n = strlen(v), i;
-
-	*why = "code_challenge must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~";
-	if (n < 43 || n > 128)
+	*why = "code_challenge must be an S256 challenge: 43 base64url characters";
+	if (!jg_pkce_challenge_valid(v))
 		return false;
-	for (i = 0; i < n; i++)
-		if (!is_unreserved((unsigned char)v[i]))
-			return false;
 	r->code_challenge = v;
 	return true;
 }
@@ -1403,11 +1395,13 @@ jg_authorize_handle(const struct jg_authorize_ctx *ctx,
 {
 	const char *m = req->method;
 
+	/* HEAD is refused (405) on both: a GET here has side effects (with a
+	 * live session it issues and stores a code), which a HEAD, meant to
+	 * be safe (RFC 9110 section 9.3.2), must not have. */
 	if (ends_with(req->path, "/oauth/authorize")) {
-		if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
-		    strcmp(m, "POST") == 0)
+		if (strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0)
 			return authorize(ctx, req, resp);
-		jg_response_set_header(resp, "Allow", "GET, HEAD, POST");
+		jg_response_set_header(resp, "Allow", "GET, POST");
 		return error_page(ctx->config, resp, 405,
 				  "This method is not allowed here.");
 	}

@@ -129,9 +129,10 @@ char *jg_authorize_render(const char *tmpl, const struct jg_kv *vars,
 			  size_t nvars);
 
 /* Answers one request of authorize.fcgi: a path ending in
- * "/oauth/authorize" (GET, HEAD and POST: the authorization endpoint, the
- * login form and the consent form), or in "/oauth/logout" (GET, POST).
- * Other paths get a 404 page, other methods 405.  The pages come from the
+ * "/oauth/authorize" (GET and POST: the authorization endpoint, the login
+ * form and the consent form), or in "/oauth/logout" (GET, POST).  Other
+ * paths get a 404 page, other methods (HEAD too: a GET may issue a code or
+ * end a session) 405 with Allow: GET, POST.  The pages come from the
  * templates login.html, consent.html, error.html and signed-out.html in
  * config->templates, read on every request.  Returns JG_OK with resp
  * filled, or JG_ERR_BUSY / JG_ERR_SYSTEM (answered by the server loop). */

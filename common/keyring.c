@@ -217,6 +217,14 @@ state_rank(enum jg_key_state s)
 	return s == JG_KEY_CURRENT ? 0 : s == JG_KEY_NEXT ? 1 : 2;
 }
 
+/* Among current keys (several ID keys of different algs): RS256, the
+ * OpenID Connect default, first, then by enum jg_alg. */
+static int
+alg_rank(enum jg_alg alg)
+{
+	return alg == JG_ALG_RS256 ? -1 : (int)alg;
+}
+
 static int
 key_order(const void *a, const void *b)
 {
@@ -226,6 +234,8 @@ key_order(const void *a, const void *b)
 		return x->purpose < y->purpose ? -1 : 1;
 	if (state_rank(x->state) != state_rank(y->state))
 		return state_rank(x->state) < state_rank(y->state) ? -1 : 1;
+	if (x->state == JG_KEY_CURRENT && alg_rank(x->alg) != alg_rank(y->alg))
+		return alg_rank(x->alg) < alg_rank(y->alg) ? -1 : 1;
 	if (x->created != y->created)
 		return x->created > y->created ? -1 : 1;
 	return strcmp(x->kid, y->kid);
@@ -282,6 +292,21 @@ jg_keyring_current(const struct jg_keyring *ring, enum jg_key_purpose purpose)
 	for (i = 0; i < ring->count; i++)
 		if (ring->keys[i].purpose == purpose &&
 		    ring->keys[i].state == JG_KEY_CURRENT)
+			return ring->keys[i].priv;
+	return NULL;
+}
+
+const struct jg_jwk *
+jg_keyring_current_alg(const struct jg_keyring *ring, enum jg_key_purpose purpose,
+		       enum jg_alg alg)
+{
+	size_t i;
+
+	if (ring == NULL)
+		return NULL;
+	for (i = 0; i < ring->count; i++)
+		if (ring->keys[i].purpose == purpose &&
+		    ring->keys[i].state == JG_KEY_CURRENT && ring->keys[i].alg == alg)
 			return ring->keys[i].priv;
 	return NULL;
 }
@@ -462,7 +487,8 @@ load_once(const char *dir, struct jg_keyring **out, char **errmsg, bool *changed
 	struct file_id before, after;
 	struct jg_jwk *key = NULL;
 	char *path = index_path(dir), *text = NULL;
-	bool current[JG_KEY_PURPOSE_COUNT] = { false };
+	/* Current keys seen: [purpose][alg]; one access key of any alg. */
+	bool current[JG_KEY_PURPOSE_COUNT][JG_ALG_COUNT] = { { false } };
 	const char *why = NULL;
 	enum jg_err err;
 	size_t len, i, n;
@@ -512,12 +538,16 @@ load_once(const char *dir, struct jg_keyring **out, char **errmsg, bool *changed
 			goto out;
 		}
 		if (k->state == JG_KEY_CURRENT) {
-			if (current[k->purpose]) {
-				set_error(errmsg, "%s: more than one current %s key", path,
-					  purpose_names[k->purpose]);
+			enum jg_alg slot = k->purpose == JG_KEY_ID ? k->alg : JG_ALG_UNKNOWN;
+
+			if (current[k->purpose][slot]) {
+				set_error(errmsg, "%s: more than one current %s key%s%s", path,
+					  purpose_names[k->purpose],
+					  k->purpose == JG_KEY_ID ? " of " : "",
+					  k->purpose == JG_KEY_ID ? jg_alg_name(k->alg) : "");
 				goto out;
 			}
-			current[k->purpose] = true;
+			current[k->purpose][slot] = true;
 		}
 		err = read_key(dir, k->kid, k->alg, &key, errmsg);
 		if (err != JG_OK) {
@@ -807,9 +837,12 @@ jg_keyring_rotate(struct jg_keyring *ring, enum jg_key_purpose purpose,
 			set_error(errmsg, "cannot use key %s: %s", next->kid, jg_strerror(err));
 		return err;
 	}
+	/* The key it replaces: the current access key, or the current ID key
+	 * of the same alg (ID keys of other algs keep signing). */
 	for (i = 0; i < ring->count; i++)
 		if (ring->keys[i].purpose == purpose &&
-		    ring->keys[i].state == JG_KEY_CURRENT)
+		    ring->keys[i].state == JG_KEY_CURRENT &&
+		    (purpose != JG_KEY_ID || ring->keys[i].alg == next->alg))
 			old = &ring->keys[i];
 	saved_next = *next;
 	next->state = JG_KEY_CURRENT;
@@ -971,8 +1004,9 @@ jg_keyring_discovery_json(const struct jg_config *config, const struct jg_keyrin
 				     "client_credentials"));
 	json_object_object_add(obj, "subject_types_supported", ARRAY("public"));
 
-	/* Only the current ID key signs: a next key's algorithm is not
-	 * offered until it is rotated in, and a previous one no more. */
+	/* Only current ID keys sign (one per alg, RS256 first in the ring's
+	 * order): a next key's algorithm is not offered until it is rotated
+	 * in, and a previous one no more. */
 	algs = json_object_new_array();
 	for (i = 0; ring != NULL && i < ring->count; i++) {
 		enum jg_alg a = ring->keys[i].alg;

@@ -29,7 +29,10 @@
  *   next      generated and published in the JWKS, not signing yet, so
  *             that verifiers with a cached JWKS know it before its first
  *             token;
- *   current   signing (at most one per purpose);
+ *   current   signing: at most one access key, and at most one ID key per
+ *             algorithm (OpenID Connect lets each client choose the alg
+ *             of its ID tokens: RS256 by default, another one per
+ *             client), so several ID keys of different algs may sign;
  *   previous  no longer signing, still published until every token it
  *             signed has expired; then it may be retired (removed).
  * created is when the key was generated; rotated_at is when its state last
@@ -101,7 +104,7 @@ bool jg_keyring_alg_supported(enum jg_alg alg);
 /* Reads the keyring in key_dir: the index and every key it names.  Each
  * PEM file must hold the private key whose thumbprint is its kid and fit
  * its alg; the index must be well formed, name each kid once and have at
- * most one current key per purpose.  On success *out is new (free with
+ * most one current access key and one current ID key per alg.  On success *out is new (free with
  * jg_keyring_free) and JG_OK is returned.  Otherwise *errmsg (when errmsg
  * is not NULL) is a new one-line English message naming the file (caller
  * frees) and the result is JG_ERR_NOT_FOUND when there is no index,
@@ -118,9 +121,20 @@ struct jg_keyring *jg_keyring_new(const char *key_dir);
 void jg_keyring_free(struct jg_keyring *ring);
 
 /* Returns the current private key of purpose (its alg member set: sign with
- * key->alg), or NULL when the ring has none.  Borrowed from ring. */
+ * key->alg), or NULL when the ring has none.  For JG_KEY_ID, where several
+ * algs may be current, the first one in the ring's order: the RS256 key
+ * when there is one (the OpenID Connect default), else the one of the
+ * lowest enum jg_alg.  A caller that knows which alg it wants (the token
+ * endpoint: a client's or the configured id_token_alg) uses
+ * jg_keyring_current_alg instead.  Borrowed from ring. */
 const struct jg_jwk *jg_keyring_current(const struct jg_keyring *ring,
 					enum jg_key_purpose purpose);
+
+/* Returns the current private key of purpose whose alg is alg, or NULL when
+ * the ring has none.  Borrowed from ring. */
+const struct jg_jwk *jg_keyring_current_alg(const struct jg_keyring *ring,
+					    enum jg_key_purpose purpose,
+					    enum jg_alg alg);
 
 /* Returns the set of public keys of every key in the ring (next, current,
  * previous), each with kid and alg: what jwks.json publishes and what a
@@ -171,8 +185,10 @@ enum jg_err jg_keyring_generate(struct jg_keyring *ring, enum jg_alg alg,
 /* Makes a key of purpose current: the newest next key of purpose whose alg
  * is alg (of any alg when alg is JG_ALG_UNKNOWN); when there is none, a new
  * key, generated as jg_keyring_generate does, of alg or, when alg is
- * JG_ALG_UNKNOWN, of default_alg.  The current key of purpose, if any,
- * becomes previous.  Both get rotated_at = now.  Writes the index.  On
+ * JG_ALG_UNKNOWN, of default_alg.  The current key it replaces, if any,
+ * becomes previous: for JG_KEY_ACCESS the current access key; for
+ * JG_KEY_ID only the current ID key of the new key's alg (current ID keys
+ * of other algs stay current).  Both get rotated_at = now.  Writes the index.  On
  * success *kid_out (when not NULL) points at the new current key's kid,
  * borrowed from ring.  Errors as jg_keyring_generate; when the promotion
  * fails after a key was generated for it, that key stays, as next. */
@@ -205,8 +221,8 @@ struct json_object *jg_keyring_jwks_json(const struct jg_keyring *ring);
  * (/oauth/authorize, /oauth/token, /oauth/userinfo, /oauth/revoke,
  * /oauth/introspect, /oauth/logout, /.well-known/jwks.json), and what the
  * server supports.  id_token_signing_alg_values_supported lists the algs
- * of the ring's ID-token keys, current first (config's id_token_alg when
- * the ring has none). */
+ * of the ring's current ID-token keys in the ring's order, RS256 first
+ * (config's id_token_alg when the ring has none). */
 struct json_object *jg_keyring_discovery_json(const struct jg_config *config,
 					      const struct jg_keyring *ring);
 

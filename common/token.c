@@ -525,7 +525,8 @@ mint_id(const struct jg_token_ctx *ctx, const struct jg_client *client,
 	const char *sub, int64_t auth_time, const char *nonce, int64_t now,
 	struct issued *out)
 {
-	const struct jg_jwk *key = jg_keyring_current(ctx->ring, JG_KEY_ID);
+	const struct jg_jwk *key;
+	enum jg_alg want = ctx->config->id_token_alg;
 	unsigned char digest[64];
 	struct json_object *claims;
 	gnutls_digest_algorithm_t dig;
@@ -533,17 +534,17 @@ mint_id(const struct jg_token_ctx *ctx, const struct jg_client *client,
 	enum jg_err err;
 	size_t half;
 
+	/* The client's own alg, else the configured one; the keyring has at
+	 * most one current ID key per alg.  Without one of that alg the
+	 * instance is misconfigured ('jwtgate key rotate --purpose id --alg'). */
+	if (client->id_token_alg != NULL && client->id_token_alg[0] != '\0')
+		want = jg_alg_from_name(client->id_token_alg);
+	key = jg_keyring_current_alg(ctx->ring, JG_KEY_ID, want);
 	if (key == NULL) {
-		jg_log(JG_LOG_ERROR, "the keyring has no current ID-token key");
-		return JG_ERR_NOT_FOUND;
-	}
-	/* Only the current key of a purpose has its private part loaded, so
-	 * a client's own algorithm must be the current key's. */
-	if (client->id_token_alg != NULL && client->id_token_alg[0] != '\0' &&
-	    jg_alg_from_name(client->id_token_alg) != key->alg) {
-		jg_log(JG_LOG_ERROR, "client %s wants ID tokens signed with %s, "
-		       "but the current ID-token key is %s", client->client_id,
-		       client->id_token_alg, jg_alg_name(key->alg));
+		jg_log(JG_LOG_ERROR, "client %s wants ID tokens signed with %s, but "
+		       "the keyring has no current ID-token key of that alg",
+		       client->client_id, jg_alg_name(want) ? jg_alg_name(want) :
+		       client->id_token_alg);
 		return JG_ERR_NOT_FOUND;
 	}
 	dig = alg_digest(key->alg);
@@ -1180,8 +1181,11 @@ jg_token_introspect(const struct jg_token_ctx *ctx, const struct jg_request *req
 			add_string(obj, "scope", refresh->scope);
 			add_string(obj, "client_id", refresh->client_id);
 			add_string(obj, "sub", refresh->sub);
-			json_object_object_add(obj, "exp",
-					       json_object_new_int64(refresh->idle_expires));
+			/* It stops working at its idle expiry or its family's
+			 * absolute one, whichever comes first. */
+			json_object_object_add(obj, "exp", json_object_new_int64(
+				refresh->idle_expires < refresh->absolute_expires ?
+				refresh->idle_expires : refresh->absolute_expires));
 			json_object_object_add(obj, "iat",
 					       json_object_new_int64(refresh->created));
 			add_string(obj, "iss", ctx->config->issuer);

@@ -80,8 +80,8 @@ static const char add_usage[] =
 CONFIG_OPTION
 "\n"
 "exit status: 0 registered, 1 refused (the client exists, bad id, URI or\n"
-"secret, client_credentials for a public client, database busy), 2 usage\n"
-"error.\n";
+"secret, client_credentials for a public client, no current ID key of the\n"
+"--id-token-alg, database busy), 2 usage error.\n";
 
 static const char del_usage[] =
 "usage: jwtgate client del ID\n"
@@ -621,6 +621,34 @@ get_secret(const struct add_args *a, char **secret)
 	return true;
 }
 
+/* Returns true when the instance's keyring has a current ID-token key of
+ * alg, so that the token endpoint can sign this client's ID tokens;
+ * otherwise prints why not and returns false. */
+static bool
+id_key_exists(const struct jg_config *config, enum jg_alg alg)
+{
+	struct jg_keyring *ring = NULL;
+	char *errmsg = NULL;
+	enum jg_err err;
+	bool ok;
+
+	err = jg_keyring_load(config->key_dir, &ring, &errmsg);
+	if (err != JG_OK && err != JG_ERR_NOT_FOUND) {
+		jg_cli_error("cannot read the keyring: %s", errmsg ? errmsg : jg_strerror(err));
+		free(errmsg);
+		return false;
+	}
+	free(errmsg);
+	ok = jg_keyring_current_alg(ring, JG_KEY_ID, alg) != NULL;
+	if (!ok)
+		jg_cli_error("the instance has no current %s ID-token key, so ID tokens"
+			     " for this client could not be signed; run 'jwtgate key"
+			     " rotate --purpose id --alg %s' first", jg_alg_name(alg),
+			     jg_alg_name(alg));
+	jg_keyring_free(ring);
+	return ok;
+}
+
 static int
 client_add(int argc, char **argv)
 {
@@ -653,6 +681,8 @@ client_add(int argc, char **argv)
 		jg_admin_store_error(admin.store, err, "cannot look the client up");
 		goto out;
 	}
+	if (a.id_alg != JG_ALG_UNKNOWN && !id_key_exists(admin.config, a.id_alg))
+		goto out;
 	if (!get_secret(&a, &secret))
 		goto out;
 	if (secret != NULL) {

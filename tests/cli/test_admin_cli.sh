@@ -657,6 +657,44 @@ got=$(json "$wk/openid-configuration" 'd["id_token_signing_alg_values_supported"
 check "openid-configuration after rotation (got $got)" test "$got" = '["RS256"]'
 run key rotate --alg ES256
 expect_usage "key rotate --alg without --purpose: exit 2"
+
+# One current ID key per algorithm (issue 5 point 3: RS256 ID tokens by
+# default, another algorithm per client).  A client's algorithm needs a
+# current ID key of it, or its ID tokens could not be signed.
+idalgs() { # the algs of the current ID keys, sorted
+	json "$keys/keyring.json" 'sorted(k["alg"] for k in d["keys"] if k["purpose"] == "id" and k["state"] == "current")'
+}
+run client add es --redirect-uri https://es.example/cb --id-token-alg ES256
+expect_rejected "client add --id-token-alg ES256 without an ES256 ID key: exit 1" \
+	"no current ES256 ID-token key.*key rotate --purpose id --alg ES256"
+rs_kid=$(json "$keys/keyring.json" '[k["kid"] for k in d["keys"] if k["purpose"] == "id" and k["state"] == "current"][0]')
+run key rotate --purpose id --alg ES256
+expect_ok "key rotate --purpose id --alg ES256: exit 0"
+check "it makes an ES256 ID key current and demotes no other" \
+	grep -Eqx 'id: [A-Za-z0-9_-]{43} \(ES256\) is current' "$tmp/out"
+got=$(idalgs)
+check "RS256 and ES256 ID keys are both current (got $got)" test "$got" = '["ES256", "RS256"]'
+got=$(json "$keys/keyring.json" '[k["state"] for k in d["keys"] if k["kid"] == "'"$rs_kid"'"]')
+check "the RS256 ID key is still the current one (got $got)" test "$got" = '["current"]'
+got=$(json "$wk/openid-configuration" 'd["id_token_signing_alg_values_supported"]')
+check "openid-configuration lists both, RS256 first (got $got)" test "$got" = '["RS256", "ES256"]'
+run client add es --redirect-uri https://es.example/cb --id-token-alg ES256
+expect_ok "client add --id-token-alg ES256 with an ES256 ID key: exit 0"
+check "its id_token_alg is stored" \
+	test "$(sql "$db" "SELECT id_token_alg FROM clients WHERE client_id = 'es'")" = ES256
+run client add ed --redirect-uri https://ed.example/cb --id-token-alg EdDSA
+expect_rejected "client add --id-token-alg EdDSA without an EdDSA ID key: exit 1" \
+	"no current EdDSA ID-token key"
+check "the refused client was not stored" \
+	test "$(sql "$db" "SELECT count(*) FROM clients WHERE client_id = 'ed'")" = 0
+run key rotate --purpose id
+expect_ok "key rotate --purpose id (every current ID algorithm): exit 0"
+check "it rotates the RS256 and the ES256 ID key, each to its own alg" \
+	test "$(grep -c '^id: .* (RS256) is current; '"$rs_kid"' is previous$' "$tmp/out")" -eq 1 -a \
+	"$(grep -c '^id: .* (ES256) is current; .* is previous$' "$tmp/out")" -eq 1 -a \
+	"$(lines "$tmp/out")" -eq 2
+got=$(idalgs)
+check "still one current ID key of each (got $got)" test "$got" = '["ES256", "RS256"]'
 run key generate --alg HS256
 expect_usage "key generate --alg HS256 (keyring form): exit 2"
 run key generate --alg ES256 --purpose refresh

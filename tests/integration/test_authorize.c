@@ -634,6 +634,114 @@ test_logout(void)
 	jg_it_client_free(c);
 }
 
+/* ------------------------------------------------------------ hints */
+
+/* Signs an ID-token-shaped hint (or, with typ at+jwt, an access token) for
+ * sub and aud with the current ID key. */
+static char *
+sign_hint(const char *sub, const char *aud, const char *typ)
+{
+	struct json_object *claims = json_object_new_object();
+	const struct jg_jwk *key = jg_keyring_current(t.ring, JG_KEY_ID);
+	char *token = NULL;
+
+	json_object_object_add(claims, "iss", json_object_new_string(ISSUER));
+	json_object_object_add(claims, "sub", json_object_new_string(sub));
+	json_object_object_add(claims, "aud", json_object_new_string(aud));
+	json_object_object_add(claims, "exp", json_object_new_int64(1000000000));
+	CU_ASSERT_EQUAL(jg_jwt_sign(key, key->alg, typ, claims, &token), JG_OK);
+	json_object_put(claims);
+	return token;
+}
+
+#define FIRST_Q "client_id=first&response_type=code&state=s-h&code_challenge=" \
+	CHALLENGE "&code_challenge_method=S256"
+
+/* Point 1: prompt=select_account and id_token_hint through the server. */
+static void
+test_hints(void)
+{
+	struct jg_it_client *c = jg_it_client_new();
+	struct jg_it_response r;
+	char *alice = sign_hint("sub-alice", "first", JG_TYP_ID);
+	char *dave = sign_hint("sub-dave", "first", JG_TYP_ID);
+	char *access = sign_hint("sub-alice", "first", JG_TYP_ACCESS);
+	char *path, *code;
+	long codes, sessions;
+
+	CU_ASSERT_EQUAL_FATAL(jg_store_fail_clear(t.store, "ip:127.0.0.1"), JG_OK);
+	login(c, FIRST_Q, "alice", PASSWORD, &r);
+	CU_ASSERT_EQUAL(r.status, 303);
+	assert_loc(&r, "state", "s-h");
+	jg_it_response_clear(&r);
+	codes = count("SELECT count(*) FROM codes");
+
+	/* select_account with a live session: the form again, no code. */
+	get(c, "/oauth/authorize?" FIRST_Q "&prompt=select_account", &r);
+	assert_html(&r, 200, "default-src 'self'; frame-ancestors 'none'; "
+		    "form-action 'self' http://127.0.0.1:8080; base-uri 'none'");
+	CU_ASSERT(has(&r, "autocomplete=\"current-password\""));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM codes"), codes);
+
+	/* A hint for the session's user (expired, still a hint): a code. */
+	path = jg_xasprintf("/oauth/authorize?%s&prompt=none&id_token_hint=%s",
+			    FIRST_Q, alice);
+	get(c, path, &r);
+	CU_ASSERT_EQUAL(r.status, 302);
+	assert_loc(&r, "error", NULL);
+	assert_loc(&r, "iss", ISSUER);
+	code = loc_param(&r, "code");
+	CU_ASSERT(code != NULL && strlen(code) >= 22);
+	free(code);
+	jg_it_response_clear(&r);
+	free(path);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM codes"), codes + 1);
+
+	/* A hint for another user: login_required with prompt=none, else
+	 * the form. */
+	path = jg_xasprintf("/oauth/authorize?%s&prompt=none&id_token_hint=%s",
+			    FIRST_Q, dave);
+	get(c, path, &r);
+	CU_ASSERT_EQUAL(r.status, 302);
+	assert_loc(&r, "error", "login_required");
+	assert_loc(&r, "state", "s-h");
+	jg_it_response_clear(&r);
+	free(path);
+	path = jg_xasprintf("/oauth/authorize?%s&id_token_hint=%s", FIRST_Q, dave);
+	get(c, path, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT(has(&r, "autocomplete=\"current-password\""));
+	jg_it_response_clear(&r);
+	free(path);
+
+	/* An access token is no ID token hint. */
+	path = jg_xasprintf("/oauth/authorize?%s&id_token_hint=%s", FIRST_Q, access);
+	get(c, path, &r);
+	CU_ASSERT_EQUAL(r.status, 302);
+	assert_loc(&r, "error", "invalid_request");
+	jg_it_response_clear(&r);
+	free(path);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM codes"), codes + 1);
+
+	/* Logout: a hint for client first with client_id=spa is a 400 page,
+	 * and the session survives it. */
+	sessions = count("SELECT count(*) FROM sessions WHERE sub = 'sub-alice'");
+	CU_ASSERT(sessions >= 1);
+	path = jg_xasprintf("/oauth/logout?id_token_hint=%s&client_id=spa", alice);
+	get(c, path, &r);
+	assert_html(&r, 400, CSP_PLAIN);
+	jg_it_response_clear(&r);
+	free(path);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions WHERE sub = 'sub-alice'"),
+			sessions);
+
+	free(alice);
+	free(dave);
+	free(access);
+	jg_it_client_free(c);
+}
+
 /* ------------------------------------------------------------ throttling */
 
 static void
@@ -680,6 +788,7 @@ main(void)
 		{ "point 1: parameters", test_parameters },
 		{ "points 2 and 3: login, CSRF, session, consent", test_login_consent },
 		{ "point 4: logout", test_logout },
+		{ "point 1: prompt=select_account and id_token_hint", test_hints },
 		{ "point 2: throttling", test_throttle },
 		{ "stop lighttpd", test_stop },
 		{ NULL, NULL }

@@ -758,7 +758,9 @@ test_teardown(void)
 		kill(t.ext_pid, SIGTERM);
 		jg_it_wait(t.ext_pid, 10000);
 	}
-	CU_ASSERT_EQUAL(jg_it_leftovers(0, t.bin), 0);
+	/* No check by program path here: under make -j other suites run
+	 * resource.fcgi at the same time.  jg_it_server_stop above fails
+	 * when anything of the server's process group is left. */
 	jg_it_client_free(t.client);
 	jg_store_close(t.store);
 	jg_keyring_free(t.ring);

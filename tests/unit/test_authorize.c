@@ -265,11 +265,26 @@ static const struct vrow {
 	  "client_id=spa&response_type=code&code_challenge_method=S256"
 	  "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c",
 	  JG_AUTHZ_REDIRECT, "invalid_request", NULL },
-	{ "code_challenge of 128 characters",
+	/* Only S256 is offered: a challenge is BASE64URL(SHA256(verifier)),
+	 * exactly 43 characters (RFC 7636 section 4.2), as the token endpoint
+	 * checks it; a longer one could never be redeemed. */
+	{ "code_challenge of 44 characters (RFC 7636 section 4.2)",
+	  "client_id=spa&response_type=code&code_challenge_method=S256"
+	  "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cMA",
+	  JG_AUTHZ_REDIRECT, "invalid_request", NULL },
+	{ "code_challenge of 43 characters with '~' (unreserved, not base64url)",
+	  "client_id=spa&response_type=code&code_challenge_method=S256"
+	  "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw~cM",
+	  JG_AUTHZ_REDIRECT, "invalid_request", NULL },
+	{ "code_challenge with non-zero unused bits (RFC 4648 section 3.5)",
+	  "client_id=spa&response_type=code&code_challenge_method=S256"
+	  "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN",
+	  JG_AUTHZ_REDIRECT, "invalid_request", NULL },
+	{ "code_challenge of 128 characters (a plain verifier's length)",
 	  "client_id=spa&response_type=code&code_challenge_method=S256&code_challenge="
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-	  JG_AUTHZ_VALID, NULL, "" },
+	  JG_AUTHZ_REDIRECT, "invalid_request", NULL },
 	{ "code_challenge of 129 characters",
 	  "client_id=spa&response_type=code&code_challenge_method=S256&code_challenge="
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -731,7 +746,7 @@ test_flow_pages(void)
 	/* Wrong method and path. */
 	send(&j, "PUT", "/oauth/authorize", NULL, T0, &r);
 	assert_html(&r, 405, NULL);
-	ASSERT_STR(jg_response_header(&r, "Allow"), "GET, HEAD, POST");
+	ASSERT_STR(jg_response_header(&r, "Allow"), "GET, POST");
 	jg_response_clear(&r);
 	send(&j, "GET", "/oauth/other", NULL, T0, &r);
 	assert_html(&r, 404, NULL);
@@ -936,6 +951,37 @@ test_flow_first_party(void)
 	jg_code_free(code);
 	free(c);
 	jg_response_clear(&r);
+
+	/* HEAD is safe (RFC 9110 section 9.3.2): with the live session a GET
+	 * issues a code, a HEAD is refused and stores none; on logout it
+	 * ends no session. */
+	{
+		long codes = count("SELECT count(*) FROM codes");
+		long sessions = count("SELECT count(*) FROM sessions");
+		char *target = jg_xasprintf("/oauth/authorize?%s", q);
+
+		CU_ASSERT(sessions >= 1);
+		send(&j, "HEAD", target, NULL, T0 + 12, &r);
+		assert_html(&r, 405, NULL);
+		ASSERT_STR(jg_response_header(&r, "Allow"), "GET, POST");
+		CU_ASSERT_PTR_NULL(jg_response_header(&r, "Location"));
+		CU_ASSERT_EQUAL(count("SELECT count(*) FROM codes"), codes);
+		jg_response_clear(&r);
+		send(&j, "HEAD", "/oauth/logout", NULL, T0 + 12, &r);
+		assert_html(&r, 405, NULL);
+		ASSERT_STR(jg_response_header(&r, "Allow"), "GET, POST");
+		CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), sessions);
+		jg_response_clear(&r);
+		/* The same request as a GET does issue one. */
+		send(&j, "GET", target, NULL, T0 + 12, &r);
+		CU_ASSERT_EQUAL(r.status, 302);
+		c = loc_param(&r, "code");
+		CU_ASSERT_PTR_NOT_NULL(c);
+		free(c);
+		CU_ASSERT_EQUAL(count("SELECT count(*) FROM codes"), codes + 1);
+		jg_response_clear(&r);
+		free(target);
+	}
 	jar_clear(&j);
 }
 

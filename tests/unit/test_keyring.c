@@ -922,6 +922,155 @@ test_bad_index(void)
 	instance_close(&in);
 }
 
+/* ------------------------------------------------------------ ID keys per alg */
+
+/* The key kid of ring; the test stops when it is missing. */
+static const struct jg_keyring_key *
+find_key(const struct jg_keyring *ring, const char *kid)
+{
+	const struct jg_keyring_key *k = jg_keyring_find(ring, kid);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+	return k;
+}
+
+/* The kid of the current key of purpose and alg, or "(none)". */
+static const char *
+current_kid(const struct jg_keyring *ring, enum jg_key_purpose purpose, enum jg_alg alg)
+{
+	const struct jg_jwk *k = jg_keyring_current_alg(ring, purpose, alg);
+
+	return k != NULL && k->kid != NULL ? k->kid : "(none)";
+}
+
+/* Issue 5 point 3: RS256 ID tokens by default, another alg per client, so
+ * one current ID key per alg; rotating one alg leaves the others signing. */
+static void
+test_id_keys_per_alg(void)
+{
+	struct jg_keyring *ring, *disk, *out = NULL;
+	struct json_object *disc;
+	char *es1, *es2, *ed, *rs1, *rs2, *errmsg = NULL, *index_path, *text, *bad;
+	const char *kid = NULL, *at;
+	int64_t after = 0;
+	size_t len;
+	struct instance in;
+
+	instance_open(&in);
+	ring = jg_keyring_new(in.key_dir);
+	/* Made current in the order ES256, EdDSA, RS256. */
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_rotate(ring, JG_KEY_ID, JG_ALG_ES256,
+						JG_ALG_RS256, T0, &kid, &errmsg), JG_OK);
+	es1 = jg_xstrdup(kid);
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_rotate(ring, JG_KEY_ID, JG_ALG_EDDSA,
+						JG_ALG_RS256, T0 + 1, &kid, &errmsg), JG_OK);
+	ed = jg_xstrdup(kid);
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_rotate(ring, JG_KEY_ID, JG_ALG_UNKNOWN,
+						JG_ALG_RS256, T0 + 2, &kid, &errmsg), JG_OK);
+	rs1 = jg_xstrdup(kid);
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_rotate(ring, JG_KEY_ACCESS, JG_ALG_UNKNOWN,
+						JG_ALG_ES256, T0 + 2, NULL, &errmsg), JG_OK);
+	/* Three current ID keys, one per alg; none demoted another. */
+	CU_ASSERT_EQUAL(find_key(ring, es1)->state, JG_KEY_CURRENT);
+	CU_ASSERT_EQUAL(find_key(ring, ed)->state, JG_KEY_CURRENT);
+	CU_ASSERT_EQUAL(find_key(ring, rs1)->state, JG_KEY_CURRENT);
+	CU_ASSERT_EQUAL(find_key(ring, rs1)->alg, JG_ALG_RS256);
+	CU_ASSERT_STRING_EQUAL(current_kid(ring, JG_KEY_ID, JG_ALG_ES256), es1);
+	CU_ASSERT_STRING_EQUAL(current_kid(ring, JG_KEY_ID, JG_ALG_EDDSA), ed);
+	CU_ASSERT_STRING_EQUAL(current_kid(ring, JG_KEY_ID, JG_ALG_RS256), rs1);
+	CU_ASSERT_PTR_NULL(jg_keyring_current_alg(ring, JG_KEY_ID, JG_ALG_PS256));
+	CU_ASSERT_PTR_NULL(jg_keyring_current_alg(ring, JG_KEY_ACCESS, JG_ALG_RS256));
+	CU_ASSERT_PTR_NOT_NULL(jg_keyring_current_alg(ring, JG_KEY_ACCESS, JG_ALG_ES256));
+	/* Without an alg: RS256, the OpenID Connect default, comes first. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(jg_keyring_current(ring, JG_KEY_ID));
+	CU_ASSERT_STRING_EQUAL(jg_keyring_current(ring, JG_KEY_ID)->kid, rs1);
+	CU_ASSERT_EQUAL(ring->keys[1].alg, JG_ALG_RS256);
+	CU_ASSERT_EQUAL(ring->keys[2].alg, JG_ALG_ES256);
+	CU_ASSERT_EQUAL(ring->keys[3].alg, JG_ALG_EDDSA);
+
+	/* Discovery lists every current ID alg, RS256 first. */
+	disc = jg_keyring_discovery_json(in.config, ring);
+	ASSERT_ARRAY(disc, "id_token_signing_alg_values_supported", "RS256", "ES256", "EdDSA");
+	json_object_put(disc);
+
+	/* Rotating ES256 demotes only the ES256 key. */
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_rotate(ring, JG_KEY_ID, JG_ALG_ES256,
+						JG_ALG_RS256, T0 + 100, &kid, &errmsg), JG_OK);
+	es2 = jg_xstrdup(kid);
+	CU_ASSERT_STRING_NOT_EQUAL(es2, es1);
+	CU_ASSERT_EQUAL(find_key(ring, es1)->state, JG_KEY_PREVIOUS);
+	CU_ASSERT_EQUAL(find_key(ring, es1)->rotated_at, T0 + 100);
+	CU_ASSERT_PTR_NULL(find_key(ring, es1)->priv);
+	CU_ASSERT_EQUAL(find_key(ring, es2)->state, JG_KEY_CURRENT);
+	CU_ASSERT_EQUAL(find_key(ring, rs1)->state, JG_KEY_CURRENT);
+	CU_ASSERT_EQUAL(find_key(ring, rs1)->rotated_at, T0 + 2);
+	CU_ASSERT_EQUAL(find_key(ring, ed)->state, JG_KEY_CURRENT);
+	/* Rotating without an alg, with no next key: one of default_alg, and
+	 * only the RS256 key goes. */
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_rotate(ring, JG_KEY_ID, JG_ALG_UNKNOWN,
+						JG_ALG_RS256, T0 + 200, &kid, &errmsg), JG_OK);
+	rs2 = jg_xstrdup(kid);
+	CU_ASSERT_EQUAL(find_key(ring, rs1)->state, JG_KEY_PREVIOUS);
+	CU_ASSERT_EQUAL(find_key(ring, rs2)->state, JG_KEY_CURRENT);
+	CU_ASSERT_EQUAL(find_key(ring, es2)->state, JG_KEY_CURRENT);
+	CU_ASSERT_EQUAL(find_key(ring, ed)->state, JG_KEY_CURRENT);
+	disc = jg_keyring_discovery_json(in.config, ring);
+	ASSERT_ARRAY(disc, "id_token_signing_alg_values_supported", "RS256", "ES256", "EdDSA");
+	json_object_put(disc);
+
+	/* Retire rules per key: a current key of any alg never goes; a
+	 * previous one after its window. */
+	CU_ASSERT_EQUAL(jg_keyring_retire(ring, ed, T0 + 100000, MAX_AGE, true, &after,
+					  &errmsg), JG_ERR_DENIED);
+	free(errmsg);
+	errmsg = NULL;
+	CU_ASSERT_EQUAL(jg_keyring_retire(ring, es1, T0 + 100 + MAX_AGE - 1, MAX_AGE,
+					  false, &after, &errmsg), JG_ERR_DENIED);
+	CU_ASSERT_EQUAL(after, T0 + 100 + MAX_AGE);
+	free(errmsg);
+	errmsg = NULL;
+	CU_ASSERT_EQUAL(jg_keyring_retire(ring, es1, T0 + 100 + MAX_AGE, MAX_AGE,
+					  false, &after, &errmsg), JG_OK);
+	CU_ASSERT_PTR_NULL(jg_keyring_find(ring, es1));
+
+	/* What is on disk loads with its three current ID keys. */
+	disk = reload(&in);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(disk);
+	CU_ASSERT_EQUAL(disk->count, ring->count);
+	CU_ASSERT_STRING_EQUAL(current_kid(disk, JG_KEY_ID, JG_ALG_ES256), es2);
+	CU_ASSERT_STRING_EQUAL(current_kid(disk, JG_KEY_ID, JG_ALG_RS256), rs2);
+	CU_ASSERT_STRING_EQUAL(current_kid(disk, JG_KEY_ID, JG_ALG_EDDSA), ed);
+	jg_keyring_free(disk);
+
+	/* But two current ID keys of one alg are refused: make the previous
+	 * RS256 key current in the index. */
+	index_path = jg_xasprintf("%s/keyring.json", in.key_dir);
+	text = jg_test_slurp(index_path, &len);
+	at = strstr(text, rs1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	at = strstr(at, "\"previous\"");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	bad = jg_xasprintf("%.*s\"current\"%s", (int)(at - text), text,
+			   at + strlen("\"previous\""));
+	write_text(index_path, bad);
+	CU_ASSERT_EQUAL(jg_keyring_load(in.key_dir, &out, &errmsg), JG_ERR_MALFORMED);
+	CU_ASSERT_PTR_NULL(out);
+	CU_ASSERT_TRUE(errmsg != NULL &&
+		       strstr(errmsg, "more than one current id key of RS256") != NULL);
+	free(errmsg);
+	free(bad);
+	free(text);
+	free(index_path);
+
+	free(es1);
+	free(es2);
+	free(ed);
+	free(rs1);
+	free(rs2);
+	jg_keyring_free(ring);
+	instance_close(&in);
+}
+
 /* ------------------------------------------------------------ changes, lock */
 
 static void
@@ -984,6 +1133,7 @@ static const struct jg_test tests[] = {
 	{ "published jwks.json and openid-configuration", test_publish },
 	{ "the current key signs, the published keys verify", test_sign_verify },
 	{ "bad index and key files are refused", test_bad_index },
+	{ "one current ID key per alg", test_id_keys_per_alg },
 	{ "change detection and the lock", test_changed_and_lock },
 	{ NULL, NULL }
 };

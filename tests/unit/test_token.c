@@ -1096,6 +1096,104 @@ short_grant(struct fixture *fx, const char *code, int64_t now)
 	return rt;
 }
 
+/* Issue 5 point 3: RS256 ID tokens by default, another alg per client
+ * (OpenID Connect Registration 1.0 section 2, id_token_signed_response_alg).
+ * Once an ES256 ID key is current beside the RS256 one, the client "es"
+ * (id_token_alg ES256) gets an ES256 ID token, verified with the JWKS as
+ * published; a client without an alg still gets RS256. */
+static void
+test_client_id_token_alg(void)
+{
+	static const enum jg_alg es256[] = { JG_ALG_ES256 };
+	static const enum jg_alg rs256[] = { JG_ALG_RS256 };
+	static const struct {
+		const char *what, *client, *secret, *redirect;
+		const enum jg_alg *alg;
+	} cases[] = {
+		{ "client with id_token_alg ES256", "es", ES_SECRET,
+		  "https://es.example/cb", es256 },
+		{ "client without an alg: the configured RS256", "app", APP_SECRET,
+		  APP_CB, rs256 },
+	};
+	struct fixture fx;
+	struct answer a;
+	struct jg_jwks *published = NULL;
+	struct json_object *obj;
+	const struct jg_jwk *want;
+	char *errmsg = NULL, *text;
+	const char *kid = NULL;
+	size_t i;
+
+	fixture_open(&fx, 1000);
+	CU_ASSERT_PTR_NULL(jg_keyring_current_alg(fx.ring, JG_KEY_ID, JG_ALG_ES256));
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_rotate(fx.ring, JG_KEY_ID, JG_ALG_ES256,
+						fx.config->id_token_alg, T0 - 50, &kid,
+						&errmsg), JG_OK);
+	/* Both ID keys are current; the RS256 one was not demoted. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(jg_keyring_current_alg(fx.ring, JG_KEY_ID,
+							    JG_ALG_RS256));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(jg_keyring_current_alg(fx.ring, JG_KEY_ID,
+							    JG_ALG_ES256));
+	CU_ASSERT_STRING_EQUAL(jg_keyring_current_alg(fx.ring, JG_KEY_ID,
+						      JG_ALG_ES256)->kid, kid);
+	/* The JWKS as jwks.json publishes it, parsed back. */
+	obj = jg_keyring_jwks_json(fx.ring);
+	text = jg_json_dump(obj);
+	json_object_put(obj);
+	CU_ASSERT_EQUAL_FATAL(jg_jwks_parse(text, strlen(text), &published, NULL), JG_OK);
+	free(text);
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *code = jg_xasprintf("code-alg-%zu-0123456789abcdef", i);
+		char *authz = basic(cases[i].client, cases[i].secret);
+		char *enc = jg_url_encode(cases[i].redirect);
+		char *body = jg_xasprintf("grant_type=authorization_code&code=%s&"
+					  "redirect_uri=%s&code_verifier=" RFC7636_VERIFIER,
+					  code, enc);
+		struct jg_claims_policy policy;
+		struct jg_jwt *jwt = NULL;
+		char *h;
+
+		want = jg_keyring_current_alg(fx.ring, JG_KEY_ID, cases[i].alg[0]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+		put_code(&fx, code, cases[i].client, cases[i].redirect, "sub-alice",
+			 "openid", "n-1", RFC7636_CHALLENGE, T0 + 60);
+		call(&fx, "/oauth/token", authz, body, T0, &a);
+		if (a.resp.status != 200)
+			fprintf(stderr, "\n  %s: %d %s\n", cases[i].what, a.resp.status,
+				a.resp.body);
+		CU_ASSERT_EQUAL(a.resp.status, 200);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(jstr(a.json, "id_token"));
+		memset(&policy, 0, sizeof(policy));
+		policy.now = T0;
+		policy.iss = ISSUER;
+		policy.aud = cases[i].client;
+		policy.typ = JG_TYP_ID;
+		/* Only the alg the client registered is allowed here. */
+		CU_ASSERT_EQUAL_FATAL(jg_jwt_verify(jstr(a.json, "id_token"),
+						    strlen(jstr(a.json, "id_token")),
+						    published, cases[i].alg, 1, &policy,
+						    &jwt, NULL), JG_OK);
+		CU_ASSERT_EQUAL(jwt->jws->alg, cases[i].alg[0]);
+		CU_ASSERT_TRUE(streq(jwt->jws->kid, want->kid));
+		CU_ASSERT_TRUE(streq(jstr(jwt->claims, "sub"), "sub-alice"));
+		CU_ASSERT_TRUE(streq(jstr(jwt->claims, "nonce"), "n-1"));
+		/* OpenID Connect Core section 3.1.3.6: ES256 and RS256 both
+		 * hash with SHA-256. */
+		h = at_hash_rs256(jstr(a.json, "access_token"));
+		CU_ASSERT_TRUE(streq(jstr(jwt->claims, "at_hash"), h));
+		free(h);
+		jg_jwt_free(jwt);
+		answer_clear(&a);
+		free(body);
+		free(enc);
+		free(authz);
+		free(code);
+	}
+	jg_jwks_free(published);
+	fixture_close(&fx);
+}
+
 static void
 test_refresh_expiry(void)
 {
@@ -1352,6 +1450,32 @@ test_introspect(void)
 	CU_ASSERT_TRUE(streq(jstr(a.json, "sub"), "sub-alice"));
 	CU_ASSERT_EQUAL(jint(a.json, "exp"), T0 + 1209600);
 	answer_clear(&a);
+
+	/* RFC 7662 section 2.2: exp is when it stops being usable, the
+	 * earlier of its idle and its family's absolute expiry.  The store
+	 * caps a new token's idle expiry at the family's end; a family whose
+	 * end lies before it (a database changed by hand, or from before that
+	 * cap) must still report the absolute one. */
+	{
+		sqlite3 *db = NULL;
+
+		CU_ASSERT_EQUAL_FATAL(sqlite3_open(fx.config->database, &db), SQLITE_OK);
+		CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE families SET absolute_expires = "
+					     "1700000500", NULL, NULL, NULL), SQLITE_OK);
+		CU_ASSERT_EQUAL(sqlite3_changes(db), 1);
+		sqlite3_close(db);
+	}
+	call(&fx, "/oauth/introspect", b_app, body, T0 + 10, &a);
+	CU_ASSERT_EQUAL(a.resp.status, 200);
+	CU_ASSERT_TRUE(json_object_get_boolean(jg_json_get(a.json, "active")));
+	CU_ASSERT_EQUAL(jint(a.json, "exp"), T0 + 500);
+	answer_clear(&a);
+	/* And past that end it is inactive. */
+	call(&fx, "/oauth/introspect", b_app, body, T0 + 500, &a);
+	CU_ASSERT_EQUAL(a.resp.status, 200);
+	CU_ASSERT_FALSE(json_object_get_boolean(jg_json_get(a.json, "active")));
+	CU_ASSERT_PTR_NULL(jg_json_get(a.json, "exp"));
+	answer_clear(&a);
 	free(body);
 
 	/* Callers: a public client may not introspect, a token is required. */
@@ -1459,6 +1583,7 @@ main(void)
 		{ "authorization_code grant checks", test_authorization_code },
 		{ "code replay revokes what it issued", test_code_replay },
 		{ "refresh rotation, narrowing, reuse", test_refresh_rotation },
+		{ "ID tokens in the client's own alg", test_client_id_token_alg },
 		{ "refresh idle and absolute expiry", test_refresh_expiry },
 		{ "refresh for a disabled user", test_refresh_disabled_user },
 		{ "revocation (RFC 7009)", test_revoke },

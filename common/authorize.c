@@ -662,30 +662,49 @@ struct flow {
 	char *target;		/* form-action source of the redirect URI */
 };
 
+/* The parameters of a logout request (OpenID Connect RP-Initiated
+ * Logout 1.0 section 2): what its confirmation form carries along. */
+static const char *const logout_fields[] = {
+	"client_id", "id_token_hint", "post_logout_redirect_uri", "state", NULL
+};
+
+/* The i-th field a form carries along: with names NULL those of the rule
+ * table (a pending authorization request), else names[i].  NULL after the
+ * last. */
+static const char *
+field_name(const char *const *names, size_t i)
+{
+	if (names == NULL)
+		return i < NRULES ? rules[i].name : NULL;
+	return names[i];
+}
+
 /* The MAC of a form: HMAC-SHA256 keyed with the browser's CSRF cookie over
  * the kind of form, the session it was shown in and every request
- * parameter it carries, so a token is good only in that browser, for that
- * pending request and (for consent) that session. */
+ * parameter it carries (names, see field_name), so a token is good only in
+ * that browser, for that pending request and (for consent and logout) that
+ * session. */
 static char *
 csrf_token(const char *key, const char *kind, const char *sid,
-	   const struct jg_params *p)
+	   const struct jg_params *p, const char *const *names)
 {
 	struct sbuf b = { NULL, 0, 0 };
 	unsigned char mac[32];
+	const char *name;
 	char *out = NULL;
 	size_t i;
 
 	sbuf_add(&b, "jwtgate-csrf-1", 15);
 	sbuf_add(&b, kind, strlen(kind) + 1);
 	sbuf_add(&b, sid ? sid : "", strlen(sid ? sid : "") + 1);
-	for (i = 0; i < NRULES; i++) {
-		const char *v = jg_params_get(p, rules[i].name);
+	for (i = 0; (name = field_name(names, i)) != NULL; i++) {
+		const char *v = jg_params_get(p, name);
 
 		/* Values hold no NUL (jg_params_parse), so this is
 		 * unambiguous. */
 		if (v == NULL)
 			continue;
-		sbuf_add(&b, rules[i].name, strlen(rules[i].name) + 1);
+		sbuf_add(&b, name, strlen(name) + 1);
 		sbuf_add(&b, v, strlen(v) + 1);
 	}
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, strlen(key), b.p, b.len,
@@ -698,7 +717,8 @@ csrf_token(const char *key, const char *kind, const char *sid,
 }
 
 static bool
-csrf_valid(const struct flow *f, const char *kind, const char *sid)
+csrf_valid(const struct flow *f, const char *kind, const char *sid,
+	   const char *const *names)
 {
 	const char *sent = jg_params_get(&f->params, F_CSRF);
 	char *want;
@@ -706,7 +726,7 @@ csrf_valid(const struct flow *f, const char *kind, const char *sid)
 
 	if (f->csrf_key == NULL || sent == NULL)
 		return false;
-	want = csrf_token(f->csrf_key, kind, sid, &f->params);
+	want = csrf_token(f->csrf_key, kind, sid, &f->params, names);
 	ok = want && jg_ct_equal(want, strlen(want), sent, strlen(sent));
 	jg_free_secret(want);
 	return ok;
@@ -725,20 +745,22 @@ csrf_ensure(struct flow *f)
 				  f->config->https) == JG_OK ? JG_OK : JG_ERR_SYSTEM;
 }
 
-/* The hidden fields that carry the pending request through a form. */
+/* The hidden fields that carry the pending request (names, see
+ * field_name) through a form. */
 static char *
-hidden_fields(const struct jg_params *p)
+hidden_fields(const struct jg_params *p, const char *const *names)
 {
 	struct sbuf b = { NULL, 0, 0 };
+	const char *name;
 	size_t i;
 
-	for (i = 0; i < NRULES; i++) {
-		const char *v = jg_params_get(p, rules[i].name);
+	for (i = 0; (name = field_name(names, i)) != NULL; i++) {
+		const char *v = jg_params_get(p, name);
 
 		if (v == NULL)
 			continue;
 		sbuf_str(&b, "<input type=\"hidden\" name=\"");
-		sbuf_escaped(&b, rules[i].name);
+		sbuf_escaped(&b, name);
 		sbuf_str(&b, "\" value=\"");
 		sbuf_escaped(&b, v);
 		sbuf_str(&b, "\">\n");
@@ -803,10 +825,10 @@ login_page(struct flow *f, const char *username, const char *message)
 	err = csrf_ensure(f);
 	if (err != JG_OK)
 		return err;
-	token = csrf_token(f->csrf_key, "login", NULL, &f->params);
+	token = csrf_token(f->csrf_key, "login", NULL, &f->params, NULL);
 	if (token == NULL)
 		return JG_ERR_SYSTEM;
-	hidden = hidden_fields(&f->params);
+	hidden = hidden_fields(&f->params, NULL);
 	scopes = scope_items(f->ar.scope);
 	if (message) {
 		char *e = jg_html_escape(message);
@@ -845,10 +867,10 @@ consent_page(struct flow *f)
 	err = csrf_ensure(f);
 	if (err != JG_OK)
 		return err;
-	token = csrf_token(f->csrf_key, "consent", f->session->sid, &f->params);
+	token = csrf_token(f->csrf_key, "consent", f->session->sid, &f->params, NULL);
 	if (token == NULL)
 		return JG_ERR_SYSTEM;
-	hidden = hidden_fields(&f->params);
+	hidden = hidden_fields(&f->params, NULL);
 	scopes = scope_items(f->ar.scope);
 	{
 		struct jg_kv vars[] = {
@@ -884,6 +906,104 @@ redirect_error(struct flow *f, const char *error, const char *description)
 	err = jg_http_redirect(f->resp, f->post ? 303 : 302, loc);
 	free(loc);
 	return err == JG_OK ? JG_OK : JG_ERR_SYSTEM;
+}
+
+/* Finds the one value of name among the raw pairs of s (len bytes of
+ * form-urlencoded text), decoded into *out (caller frees).  Returns
+ * JG_OK, JG_ERR_NOT_FOUND when name is absent, or JG_ERR_MALFORMED when
+ * it appears more than once or its value does not decode. */
+static enum jg_err
+raw_param(const char *s, size_t len, const char *name, char **out)
+{
+	const char *p = s, *end = s + len;
+	char *found = NULL;
+	enum jg_err err = JG_ERR_NOT_FOUND;
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		char *n = NULL, *v = NULL;
+
+		if (eq && jg_form_decode(p, (size_t)(eq - p), &n) == JG_OK &&
+		    strcmp(n, name) == 0) {
+			if (found || jg_form_decode(eq + 1, (size_t)(stop - eq - 1),
+						    &v) != JG_OK) {
+				free(n);
+				err = JG_ERR_MALFORMED;
+				goto out;
+			}
+			found = v;
+			err = JG_OK;
+		}
+		free(n);
+		p = stop + 1;
+	}
+out:
+	if (err == JG_OK)
+		*out = found;
+	else
+		free(found);
+	return err;
+}
+
+/* An authorization request whose parameters cannot all be read (one is
+ * repeated or badly encoded) is still an error of a known client when
+ * client_id and redirect_uri each appear at most once, decode, and name a
+ * client and one of its redirect URIs: then it goes back there as
+ * invalid_request (RFC 6749 section 4.1.2.1: "includes a parameter more
+ * than once, or is otherwise malformed"), with state only when state
+ * itself could be read.  Returns JG_OK after answering, JG_ERR_NOT_FOUND
+ * when the client or its redirect URI is not known (the caller shows the
+ * error page), or a store error. */
+static enum jg_err
+redirect_unreadable(struct flow *f, const char *description)
+{
+	static const char *const names[] = { "client_id", "redirect_uri", "state" };
+	const char *raw = f->req->query;
+	size_t len = strlen(raw), i;
+	char *values[3] = { NULL, NULL, NULL }, *query = NULL, *next, *enc;
+	enum jg_err err = JG_ERR_NOT_FOUND;
+
+	if (f->post) {
+		if (!jg_http_media_type_is(f->req->content_type,
+					   "application/x-www-form-urlencoded"))
+			return JG_ERR_NOT_FOUND;
+		raw = f->req->body;
+		len = f->req->body_len;
+	}
+	for (i = 0; i < 3; i++) {
+		enum jg_err e = raw_param(raw, len, names[i], &values[i]);
+
+		if (e == JG_ERR_MALFORMED && i < 2)
+			goto out;	/* whose client, or where to? */
+		if (e != JG_OK)
+			continue;
+		enc = jg_url_encode(values[i]);
+		next = jg_xasprintf("%s%s%s=%s", query ? query : "", query ? "&" : "",
+				    names[i], enc);
+		free(enc);
+		free(query);
+		query = next;
+	}
+	if (values[0] == NULL || query == NULL)
+		goto out;
+	jg_params_clear(&f->params);
+	if (jg_params_parse(query, strlen(query), &f->params, NULL) != JG_OK)
+		goto out;
+	err = jg_authorize_validate(f->ctx->store, &f->params, &f->ar);
+	if (err != JG_OK)
+		goto out;
+	if (f->ar.outcome == JG_AUTHZ_PAGE) {
+		err = JG_ERR_NOT_FOUND;
+		goto out;
+	}
+	err = redirect_error(f, "invalid_request", description);
+out:
+	for (i = 0; i < 3; i++)
+		free(values[i]);
+	free(query);
+	return err;
 }
 
 /* Issues a code for the session's user and redirects it to the client. */
@@ -1167,7 +1287,9 @@ authorize(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 	if (err != JG_OK) {
 		msg = jg_xasprintf("The request is malformed: %s.",
 				   why ? why : "bad parameters");
-		err = error_page(cfg, resp, 400, msg);
+		err = redirect_unreadable(&f, msg);
+		if (err == JG_ERR_NOT_FOUND)
+			err = error_page(cfg, resp, 400, msg);
 		free(msg);
 		goto out;
 	}
@@ -1201,7 +1323,7 @@ authorize(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 	if (f.post)
 		action = jg_params_get(&f.params, F_ACTION);
 	if (action && strcmp(action, "login") == 0) {
-		if (!csrf_valid(&f, "login", NULL)) {
+		if (!csrf_valid(&f, "login", NULL, NULL)) {
 			err = forbidden(&f);
 			goto out;
 		}
@@ -1212,7 +1334,8 @@ authorize(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 			      strcmp(action, "deny") == 0)) {
 		/* The token names the session the page was shown in, so the
 		 * answer counts only for the user who saw the page. */
-		if (f.session == NULL || !csrf_valid(&f, "consent", f.session->sid)) {
+		if (f.session == NULL ||
+		    !csrf_valid(&f, "consent", f.session->sid, NULL)) {
 			err = forbidden(&f);
 			goto out;
 		}
@@ -1294,22 +1417,105 @@ out:
 	return err;
 }
 
+/* The confirmation page of a logout, for a templates folder without
+ * logout.html (one from before it existed): the operator's restyled pages
+ * keep working. */
+#define LOGOUT_BUILTIN "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">" \
+	"<title>Sign out?</title><link rel=\"stylesheet\" href=\"/jwtgate.css\"></head>" \
+	"<body><main class=\"card\"><h1>Sign out?</h1>{{{request}}}" \
+	"<p>You are signed in as <strong>{{username}}</strong>.</p>" \
+	"<form method=\"post\" action=\"{{action}}\">{{{hidden}}}" \
+	"<input type=\"hidden\" name=\"jg_csrf\" value=\"{{csrf}}\">" \
+	"<p class=\"buttons\"><button type=\"submit\" name=\"jg_action\" value=\"logout\">" \
+	"Sign out</button> <button type=\"submit\" name=\"jg_action\" value=\"stay\" " \
+	"class=\"secondary\">Stay signed in</button></p></form></main></body></html>\n"
+
+/* Asks the user of f->session whether to sign out (OpenID Connect
+ * RP-Initiated Logout 1.0 section 2): a form, bound by its CSRF token to
+ * this browser, this session and the logout parameters, that posts back
+ * with jg_action "logout" or "stay".  client, when not NULL, is the client
+ * that sent the user here. */
+static enum jg_err
+logout_page(struct flow *f, const struct jg_client *client)
+{
+	const char *targets[2] = { f->target, NULL };
+	char *hidden = NULL, *token = NULL, *request = NULL, *tmpl = NULL, *html;
+	enum jg_err err;
+
+	err = csrf_ensure(f);
+	if (err != JG_OK)
+		return err;
+	token = csrf_token(f->csrf_key, "logout", f->session->sid, &f->params,
+			   logout_fields);
+	if (token == NULL)
+		return JG_ERR_SYSTEM;
+	hidden = hidden_fields(&f->params, logout_fields);
+	if (client) {
+		char *e = jg_html_escape(client_name(client));
+
+		request = jg_xasprintf("<p><strong>%s</strong> asks to sign you out.</p>", e);
+		free(e);
+	}
+	{
+		struct jg_kv vars[] = {
+			{ "client_name", client ? client_name(client) : "" },
+			{ "request", request ? request : "" },
+			{ "username", f->user->username },
+			{ "action", f->req->path },
+			{ "hidden", hidden },
+			{ "csrf", token },
+		};
+		size_t n = sizeof(vars) / sizeof(vars[0]);
+
+		if (load_template(f->config, "logout.html", &tmpl) != JG_OK)
+			tmpl = jg_xstrdup(LOGOUT_BUILTIN);
+		html = jg_authorize_render(tmpl, vars, n);
+		/* form-action covers where the answer to the form redirects. */
+		err = jg_http_html(f->resp, 200, html, f->target ? targets : NULL);
+		if (err != JG_OK)
+			err = jg_http_html(f->resp, 200, html, NULL);
+		err = err == JG_OK ? JG_OK : JG_ERR_SYSTEM;
+		free(html);
+	}
+	free(tmpl);
+	free(request);
+	free(hidden);
+	jg_free_secret(token);
+	return err;
+}
+
+/* RP-initiated logout.  The session ends at once only for a valid
+ * id_token_hint naming the signed-in user; otherwise the user is asked
+ * first (RP-Initiated Logout 1.0 section 2: the OP MUST ask when there is
+ * no id_token_hint or it does not belong to the current user), so that a
+ * link or an image on any page cannot sign the user out.  Without a live
+ * session there is nothing to ask about.  Afterwards the browser goes to
+ * the post_logout_redirect_uri when it is registered for the client
+ * (client_id, or the hint's aud), else it sees the signed-out page. */
 static enum jg_err
 logout(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
        struct jg_response *resp)
 {
 	const struct jg_config *cfg = ctx->config;
-	struct jg_params p;
-	const char *why = NULL, *hint, *client_id, *plr, *state, *cid;
-	char *hint_sub = NULL, *hint_aud = NULL, *raw = NULL, *loc = NULL;
+	struct flow f;
+	const char *why = NULL, *hint, *client_id, *plr, *state, *cid, *action = NULL;
+	char *hint_sub = NULL, *hint_aud = NULL, *loc = NULL;
 	struct jg_client *client = NULL;
-	bool post = strcmp(req->method, "POST") == 0;
+	bool registered = false, end;
 	enum jg_err err;
 	size_t i;
 
-	jg_params_init(&p);
-	err = post ? jg_request_form(req, &p, &why) :
-	    jg_params_parse(req->query, strlen(req->query), &p, &why);
+	memset(&f, 0, sizeof(f));
+	f.ctx = ctx;
+	f.config = cfg;
+	f.req = req;
+	f.resp = resp;
+	jg_params_init(&f.params);
+	jg_authz_request_init(&f.ar);
+	f.post = strcmp(req->method, "POST") == 0;
+
+	err = f.post ? jg_request_form(req, &f.params, &why) :
+	    jg_params_parse(req->query, strlen(req->query), &f.params, &why);
 	if (err != JG_OK) {
 		char *msg = jg_xasprintf("The request is malformed: %s.",
 					 why ? why : "bad parameters");
@@ -1318,10 +1524,13 @@ logout(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 		free(msg);
 		goto out;
 	}
-	hint = jg_params_get(&p, "id_token_hint");
-	client_id = jg_params_get(&p, "client_id");
-	plr = jg_params_get(&p, "post_logout_redirect_uri");
-	state = jg_params_get(&p, "state");
+	hint = jg_params_get(&f.params, "id_token_hint");
+	client_id = jg_params_get(&f.params, "client_id");
+	plr = jg_params_get(&f.params, "post_logout_redirect_uri");
+	state = jg_params_get(&f.params, "state");
+	/* Only a form post can confirm: a GET never carries an answer. */
+	if (f.post)
+		action = jg_params_get(&f.params, F_ACTION);
 	if (hint && (strlen(hint) > JG_JWS_MAX_TOKEN ||
 		     verify_hint(ctx, hint, &hint_sub, &hint_aud) != JG_OK)) {
 		err = error_page(cfg, resp, 400,
@@ -1333,35 +1542,80 @@ logout(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 				 "The client_id does not match the id_token_hint.");
 		goto out;
 	}
-
-	/* End the session: delete its row and expire the cookie. */
-	if (jg_cookie_get(req->cookie, cfg->session_cookie, &raw, NULL) == JG_OK) {
-		err = jg_store_session_delete(ctx->store, raw);
+	cid = client_id ? client_id : hint_aud;
+	if (cid && strlen(cid) <= JG_STORE_NAME_MAX) {
+		err = jg_store_client_get(ctx->store, cid, &client);
 		if (err != JG_OK && err != JG_ERR_NOT_FOUND && err != JG_ERR_MALFORMED) {
 			err = store_err(err);
 			goto out;
 		}
-		jg_http_set_cookie(resp, cfg->session_cookie, "", 0, cfg->https);
+		for (i = 0; plr && client && i < client->n_post_logout_uris; i++)
+			if (strcmp(client->post_logout_uris[i], plr) == 0)
+				registered = true;
+	}
+	if (registered)
+		f.target = jg_authorize_origin(plr);
+	if (jg_cookie_get(req->cookie, cfg->https ? CSRF_COOKIE_HOST : CSRF_COOKIE,
+			  &f.csrf_key, NULL) == JG_OK && strlen(f.csrf_key) < 32) {
+		jg_free_secret(f.csrf_key);
+		f.csrf_key = NULL;
+	}
+	if ((err = load_session(&f)) != JG_OK) {
+		err = store_err(err);
+		goto out;
 	}
 
-	cid = client_id ? client_id : hint_aud;
-	if (plr && cid && strlen(cid) <= JG_STORE_NAME_MAX) {
-		err = jg_store_client_get(ctx->store, cid, &client);
-		if (err != JG_OK && err != JG_ERR_NOT_FOUND) {
+	if (f.session != NULL) {
+		end = hint_sub && strcmp(hint_sub, f.session->sub) == 0;
+		if (!end && action) {
+			if (!csrf_valid(&f, "logout", f.session->sid, logout_fields)) {
+				err = forbidden(&f);
+				goto out;
+			}
+			if (strcmp(action, "stay") == 0) {
+				/* Back to the client, or to the site's front
+				 * page, still signed in. */
+				struct jg_kv kv[] = { { "state", state } };
+				size_t n = strlen(cfg->issuer);
+
+				loc = registered ? jg_url_append_query(plr, kv, 1) :
+				    jg_xasprintf("%s%s", cfg->issuer,
+						 n > 0 && cfg->issuer[n - 1] == '/' ? "" : "/");
+				err = loc && jg_http_redirect(resp, 303, loc) == JG_OK ?
+				    JG_OK : JG_ERR_SYSTEM;
+				goto out;
+			}
+			if (strcmp(action, "logout") != 0) {
+				err = error_page(cfg, resp, 400,
+						 "The form sent an unknown action.");
+				goto out;
+			}
+			end = true;
+		}
+		if (!end) {
+			err = logout_page(&f, client);
+			goto out;
+		}
+		/* End the session: delete its row and expire the cookie. */
+		err = jg_store_session_delete(ctx->store, f.session_raw);
+		if (err != JG_OK && err != JG_ERR_NOT_FOUND && err != JG_ERR_MALFORMED) {
 			err = store_err(err);
 			goto out;
 		}
-		for (i = 0; client && i < client->n_post_logout_uris; i++)
-			if (strcmp(client->post_logout_uris[i], plr) == 0)
-				break;
-		if (client && i < client->n_post_logout_uris) {
-			struct jg_kv kv[] = { { "state", state } };
+		jg_log(JG_LOG_INFO, "logout: a session ended%s",
+		       hint_sub ? " (id_token_hint)" : " (confirmed)");
+	}
+	/* Expire the cookie of an ended, unknown or expired session. */
+	if (f.session_raw)
+		jg_http_set_cookie(resp, cfg->session_cookie, "", 0, cfg->https);
 
-			loc = jg_url_append_query(plr, kv, 1);
-			if (loc && jg_http_redirect(resp, post ? 303 : 302, loc) == JG_OK) {
-				err = JG_OK;
-				goto out;
-			}
+	if (registered) {
+		struct jg_kv kv[] = { { "state", state } };
+
+		loc = jg_url_append_query(plr, kv, 1);
+		if (loc && jg_http_redirect(resp, f.post ? 303 : 302, loc) == JG_OK) {
+			err = JG_OK;
+			goto out;
 		}
 	}
 	{
@@ -1374,10 +1628,15 @@ logout(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 out:
 	free(loc);
 	jg_client_free(client);
-	jg_free_secret(raw);
 	free(hint_sub);
 	free(hint_aud);
-	jg_params_clear(&p);
+	free(f.target);
+	jg_free_secret(f.csrf_key);
+	jg_free_secret(f.session_raw);
+	jg_session_free(f.session);
+	jg_user_free(f.user);
+	jg_authz_request_clear(&f.ar);
+	jg_params_clear(&f.params);
 	return err;
 }
 

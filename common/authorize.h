@@ -133,7 +133,8 @@ char *jg_authorize_render(const char *tmpl, const struct jg_kv *vars,
  * form and the consent form), or in "/oauth/logout" (GET, POST).  Other
  * paths get a 404 page, other methods (HEAD too: a GET may issue a code or
  * end a session) 405 with Allow: GET, POST.  The pages come from the
- * templates login.html, consent.html, error.html and signed-out.html in
+ * templates login.html, consent.html, error.html, logout.html (the logout
+ * confirmation; built in when the file is missing) and signed-out.html in
  * config->templates, read on every request.  Returns JG_OK with resp
  * filled, or JG_ERR_BUSY / JG_ERR_SYSTEM (answered by the server loop). */
 enum jg_err jg_authorize_handle(const struct jg_authorize_ctx *ctx,

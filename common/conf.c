@@ -83,8 +83,8 @@ static const struct key global_keys[] = {
 		 "there." },
 	{ .name = "templates", .kind = K_PATH, .offset = G(templates), .flags = F_DERIVED,
 	  .default_doc = "the `htdocs` folder",
-	  .doc = "Folder of the page templates `login.html`, `consent.html` and "
-		 "`error.html`." },
+	  .doc = "Folder of the page templates `login.html`, `consent.html`, "
+		 "`error.html`, `logout.html` and `signed-out.html`." },
 	{ .name = "access_token_alg", .kind = K_SIGN_ALG, .offset = G(access_token_alg),
 	  .fallback = "ES256",
 	  .doc = "Signature algorithm of access tokens: `RS256`, `RS384`, `RS512`, "

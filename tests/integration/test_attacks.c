@@ -555,6 +555,40 @@ test_clickjacking(void)
 	CU_ASSERT_EQUAL(r.status, 200);
 	assert_noframe(&r, "signed-out page");
 	jg_it_response_clear(&r);
+	post(c, "/oauth/logout", NULL, "state=x", &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	assert_noframe(&r, "signed-out page after a POST");
+	jg_it_response_clear(&r);
+	/* The error pages the request checks write before any endpoint
+	 * logic: 405, 413, 400 (the 403 of CSRF and the 429 of throttling
+	 * are checked in their tests, the 500 of a program that cannot start
+	 * in test_faults). */
+	{
+		char *big = jg_xmalloc(70001), *u;
+		const char *h[2] = { "Content-Type: application/x-www-form-urlencoded",
+				     NULL };
+
+		memset(big, 'a', 70000);
+		big[70000] = '\0';
+		u = jg_inst_url(&in, "/oauth/authorize?" WEB_Q);
+		memset(&r, 0, sizeof(r));
+		CU_ASSERT_FATAL(jg_it_request(c, "PUT", u, NULL, NULL, 0, &r));
+		CU_ASSERT_EQUAL(r.status, 405);
+		assert_noframe(&r, "405 page");
+		jg_it_response_clear(&r);
+		free(u);
+		u = jg_inst_url(&in, "/oauth/authorize");
+		CU_ASSERT_FATAL(jg_it_request(c, "POST", u, h, big, 70000, &r));
+		CU_ASSERT_EQUAL(r.status, 413);
+		assert_noframe(&r, "413 page");
+		jg_it_response_clear(&r);
+		free(u);
+		free(big);
+	}
+	post(c, "/oauth/logout", NULL, "client_id=%G0", &r);
+	CU_ASSERT_EQUAL(r.status, 400);
+	assert_noframe(&r, "400 page of a broken form");
+	jg_it_response_clear(&r);
 	jg_it_client_free(c);
 }
 

@@ -571,7 +571,7 @@ test_logout(void)
 	struct jg_it_response r;
 	struct json_object *claims = json_object_new_object();
 	const struct jg_jwk *key = jg_keyring_current(t.ring, JG_KEY_ID);
-	char *hint = NULL, *path, *v;
+	char *hint = NULL, *path, *v, *csrf, *form;
 	long before;
 
 	CU_ASSERT_EQUAL_FATAL(jg_store_fail_clear(t.store, "ip:127.0.0.1"), JG_OK);
@@ -584,11 +584,42 @@ test_logout(void)
 	free(v);
 	before = count("SELECT count(*) FROM sessions");
 
-	/* Registered post-logout URI: 302 with state; row deleted, cookie
-	 * expired. */
+	/* Without id_token_hint the user is asked first (RP-Initiated
+	 * Logout 1.0 section 2), so a link or an image elsewhere cannot sign
+	 * them out: the confirmation page, the session row kept. */
 	get(c, "/oauth/logout?client_id=web&post_logout_redirect_uri="
 	    "https%3A%2F%2Fapp.example%2Fbye&state=L1", &r);
-	CU_ASSERT_EQUAL(r.status, 302);
+	assert_html(&r, 200, CSP_APP);
+	CU_ASSERT(has(&r, "value=\"logout\""));
+	CU_ASSERT(has(&r, "value=\"stay\""));
+	csrf = csrf_of(&r);
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), before);
+	/* A post without the form's token: 403, still signed in. */
+	post(c, "/oauth/logout", "client_id=web&post_logout_redirect_uri="
+	     "https%3A%2F%2Fapp.example%2Fbye&state=L1&jg_action=logout", &r);
+	assert_html(&r, 403, CSP_PLAIN);
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), before);
+	/* "Stay signed in": back to the client, session kept. */
+	form = jg_xasprintf("client_id=web&post_logout_redirect_uri=https%%3A%%2F%%2F"
+			    "app.example%%2Fbye&state=L1&jg_action=stay&jg_csrf=%s", csrf);
+	post(c, "/oauth/logout", form, &r);
+	free(form);
+	CU_ASSERT_EQUAL(r.status, 303);
+	ASSERT_STR(jg_it_header(&r, "Location"), "https://app.example/bye?state=L1");
+	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Set-Cookie"));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), before);
+
+	/* "Sign out" with the registered post-logout URI: 303 with state;
+	 * row deleted, cookie expired. */
+	form = jg_xasprintf("client_id=web&post_logout_redirect_uri=https%%3A%%2F%%2F"
+			    "app.example%%2Fbye&state=L1&jg_action=logout&jg_csrf=%s", csrf);
+	post(c, "/oauth/logout", form, &r);
+	free(form);
+	free(csrf);
+	CU_ASSERT_EQUAL(r.status, 303);
 	ASSERT_STR(jg_it_header(&r, "Location"), "https://app.example/bye?state=L1");
 	ASSERT_STR(jg_it_header(&r, "Set-Cookie"),
 		   "jg_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
@@ -617,12 +648,22 @@ test_logout(void)
 	json_object_object_add(claims, "exp", json_object_new_int64(1000000000));
 	CU_ASSERT_EQUAL_FATAL(jg_jwt_sign(key, key->alg, JG_TYP_ID, claims, &hint), JG_OK);
 	json_object_put(claims);
+	/* Signed in again: a hint naming the signed-in user ends the
+	 * session at once, no question asked. */
+	login(c, "client_id=first&response_type=code&code_challenge=" CHALLENGE
+	      "&code_challenge_method=S256", "alice", PASSWORD, &r);
+	CU_ASSERT_EQUAL(r.status, 303);
+	jg_it_response_clear(&r);
+	before = count("SELECT count(*) FROM sessions");
 	path = jg_xasprintf("id_token_hint=%s&post_logout_redirect_uri="
 			    "https%%3A%%2F%%2Fapp.example%%2Fbye", hint);
 	post(c, "/oauth/logout", path, &r);
 	CU_ASSERT_EQUAL(r.status, 303);
 	ASSERT_STR(jg_it_header(&r, "Location"), "https://app.example/bye");
+	ASSERT_STR(jg_it_header(&r, "Set-Cookie"),
+		   "jg_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
 	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), before - 1);
 	free(path);
 	/* A forged hint: a 400 page. */
 	path = jg_xasprintf("/oauth/logout?id_token_hint=%sx", hint);

@@ -716,12 +716,93 @@ test_flow_pages(void)
 	CU_ASSERT_PTR_NULL(jg_response_header(&r, "Location"));
 	CU_ASSERT(body_has(&r, "The client is not registered."));
 	jg_response_clear(&r);
-	/* A repeated parameter (RFC 6749 section 3.1): a 400 page, since we
-	 * cannot know which redirect_uri to trust. */
-	send(&j, "GET", "/oauth/authorize?" WEB_Q "&state=again", NULL, T0, &r);
-	assert_html(&r, 400, NULL);
-	CU_ASSERT_PTR_NULL(jg_response_header(&r, "Location"));
-	jg_response_clear(&r);
+	/* Parameters that cannot all be read (RFC 6749 section 3.1: none may
+	 * be repeated).  Section 4.1.2.1 makes "includes a parameter more
+	 * than once, or is otherwise malformed" an invalid_request that goes
+	 * back to the client, when client_id and redirect_uri can be read
+	 * and trusted; otherwise a 400 page, never a redirect. */
+	{
+		static const struct {
+			const char *what, *method, *params;
+			int status;		/* 302/303: redirect; 400: page */
+			const char *location;	/* up to the error_description */
+			const char *state;	/* state in the Location */
+			const char *why;	/* error_description */
+		} rows[] = {
+			{ "state repeated: back without state", "GET", WEB_Q "&state=again",
+			  302, "https://app.example/cb?error=invalid_request", NULL,
+			  "The request is malformed: a parameter is repeated." },
+			{ "scope repeated: back with state", "GET", WEB_Q "&scope=profile",
+			  302, "https://app.example/cb?error=invalid_request", "st-1",
+			  "The request is malformed: a parameter is repeated." },
+			{ "nonce repeated, redirect_uri omitted, one registered", "GET",
+			  "client_id=spa&response_type=code&nonce=1&nonce=2&state=q",
+			  302, "https://spa.example/cb?error=invalid_request", "q",
+			  "The request is malformed: a parameter is repeated." },
+			{ "nonce not UTF-8 (RFC 3629)", "GET",
+			  "client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+			  "&response_type=code&nonce=%C3%28&state=u",
+			  302, "https://app.example/cb?error=invalid_request", "u",
+			  "The request is malformed: a parameter value is not valid UTF-8." },
+			{ "state not UTF-8 and nonce repeated: back without state", "GET",
+			  "client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+			  "&response_type=code&state=%C3%28&nonce=a&nonce=b",
+			  302, "https://app.example/cb?error=invalid_request", NULL,
+			  "The request is malformed: a parameter value is not valid UTF-8." },
+			{ "a form POST: 303", "POST", WEB_Q "&state=again",
+			  303, "https://app.example/cb?error=invalid_request", NULL,
+			  "The request is malformed: a parameter is repeated." },
+			{ "client_id repeated: which client?", "GET",
+			  "client_id=web&client_id=web&redirect_uri=https%3A%2F%2Fapp.example"
+			  "%2Fcb&response_type=code", 400, NULL, NULL, NULL },
+			{ "redirect_uri repeated: where to?", "GET",
+			  "client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+			  "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&response_type=code",
+			  400, NULL, NULL, NULL },
+			{ "redirect_uri not registered", "GET",
+			  "client_id=web&redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
+			  "&state=a&state=b", 400, NULL, NULL, NULL },
+			{ "redirect_uri omitted, two registered", "GET",
+			  "client_id=web&response_type=code&nonce=1&nonce=2", 400, NULL,
+			  NULL, NULL },
+			{ "client_id not UTF-8", "GET",
+			  "client_id=%C3%28&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+			  "&state=a&state=b", 400, NULL, NULL, NULL },
+			{ "no client_id", "GET", "response_type=code&state=a&state=b", 400,
+			  NULL, NULL, NULL },
+			{ "unknown client", "GET", "client_id=nope&redirect_uri=https%3A%2F%2F"
+			  "app.example%2Fcb&state=a&state=b", 400, NULL, NULL, NULL },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+			bool post = strcmp(rows[k].method, "POST") == 0;
+			char *target = post ? jg_xstrdup("/oauth/authorize") :
+			    jg_xasprintf("/oauth/authorize?%s", rows[k].params);
+			const char *loc;
+
+			send(&j, rows[k].method, target, post ? rows[k].params : NULL, T0, &r);
+			free(target);
+			if (r.status != rows[k].status)
+				fprintf(stderr, "unreadable row %zu (%s): %d\n", k,
+					rows[k].what, r.status);
+			if (rows[k].status == 400) {
+				assert_html(&r, 400, NULL);
+				CU_ASSERT_PTR_NULL(jg_response_header(&r, "Location"));
+			} else {
+				CU_ASSERT_EQUAL(r.status, rows[k].status);
+				loc = jg_response_header(&r, "Location");
+				CU_ASSERT(loc && strncmp(loc, rows[k].location,
+							 strlen(rows[k].location)) == 0);
+				assert_loc(&r, "state", rows[k].state);
+				assert_loc(&r, "iss", ISSUER);
+				assert_loc(&r, "error_description", rows[k].why);
+				assert_loc(&r, "code", NULL);
+			}
+			jg_response_clear(&r);
+		}
+		CU_ASSERT_EQUAL(count("SELECT count(*) FROM codes"), 0);
+	}
 	/* An error after the client is known: 302 with error, state, iss. */
 	send(&j, "GET", "/oauth/authorize?client_id=web&redirect_uri="
 	     "https%3A%2F%2Fapp.example%2Fcb&response_type=token&state=s", NULL, T0, &r);
@@ -799,7 +880,7 @@ test_flow_login_consent_code(void)
 	struct jar j = { { NULL }, { NULL } };
 	struct jg_response r;
 	struct jg_code *code = NULL;
-	char *token, *form, *c;
+	char *token, *form, *c, *csrf;
 
 	/* A wrong password: the form again with the same words as for an
 	 * unknown user, and one failure per key. */
@@ -899,11 +980,78 @@ test_flow_login_consent_code(void)
 	CU_ASSERT_EQUAL(r.status, 302);
 	jg_response_clear(&r);
 
-	/* Logout: to a registered post-logout URI with state; the session
-	 * row is gone and the cookie expired. */
+	/* Logout without id_token_hint (OpenID Connect RP-Initiated Logout
+	 * 1.0 section 2: the OP MUST ask): the confirmation page, and the
+	 * session is kept until the user answers. */
 	send(&j, "GET", "/oauth/logout?client_id=web&post_logout_redirect_uri="
 	     "https%3A%2F%2Fapp.example%2Fbye&state=l1", NULL, T0 + 5, &r);
-	CU_ASSERT_EQUAL(r.status, 302);
+	assert_html(&r, 200, "https://app.example");
+	CU_ASSERT(body_has(&r, "value=\"logout\""));
+	CU_ASSERT(body_has(&r, "value=\"stay\""));
+	CU_ASSERT(body_has(&r, "<strong>Web &lt;App&gt; &amp; Co</strong> asks to sign you out."));
+	CU_ASSERT(body_has(&r, "name=\"post_logout_redirect_uri\" "
+			   "value=\"https://app.example/bye\""));
+	CU_ASSERT_PTR_NULL(jg_response_header(&r, "Location"));
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), 1);
+	csrf = csrf_of(&r);
+	jg_response_clear(&r);
+	/* A GET carrying the answer does not count: only the form post. */
+	send(&j, "GET", "/oauth/logout?client_id=web&jg_action=logout", NULL, T0 + 5, &r);
+	assert_html(&r, 200, NULL);
+	CU_ASSERT(body_has(&r, "value=\"stay\""));
+	jg_response_clear(&r);
+	CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), 1);
+	/* Posts without the token, with it from another browser, and with
+	 * it for other parameters: 403, the session kept. */
+	{
+		static const char *const forms[] = {
+			"client_id=web&post_logout_redirect_uri=https%3A%2F%2Fapp.example"
+			"%2Fbye&state=l1&jg_action=logout",
+			"client_id=web&post_logout_redirect_uri=https%3A%2F%2Fapp.example"
+			"%2Fbye&state=l2&jg_action=logout&jg_csrf=",
+			"client_id=web&post_logout_redirect_uri=https%3A%2F%2Fapp.example"
+			"%2Fbye&state=l1&jg_action=stay&jg_csrf=",
+		};
+		struct jar other = { { NULL }, { NULL } };
+		size_t k;
+
+		for (k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+			char *bad = jg_xasprintf("%s%s", forms[k], k > 0 ? csrf : "");
+
+			send(&j, "POST", "/oauth/logout", bad, T0 + 5, &r);
+			/* The third row is a valid token for "stay": it
+			 * goes back with the session kept. */
+			if (k == 2) {
+				CU_ASSERT_EQUAL(r.status, 303);
+				ASSERT_STR(jg_response_header(&r, "Location"),
+					   "https://app.example/bye?state=l1");
+				CU_ASSERT_PTR_NULL(jg_response_header(&r, "Set-Cookie"));
+			} else {
+				assert_html(&r, 403, NULL);
+			}
+			jg_response_clear(&r);
+			free(bad);
+			CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), 1);
+		}
+		/* The whole answer, from a browser without the cookies. */
+		form = jg_xasprintf("client_id=web&post_logout_redirect_uri=https%%3A%%2F%%2F"
+				    "app.example%%2Fbye&state=l1&jg_action=logout&jg_csrf=%s",
+				    csrf);
+		/* It has no session to end: back to the client, and no
+		 * cookie touched. */
+		send(&other, "POST", "/oauth/logout", form, T0 + 5, &r);
+		CU_ASSERT_EQUAL(r.status, 303);
+		CU_ASSERT_PTR_NULL(jg_response_header(&r, "Set-Cookie"));
+		jg_response_clear(&r);
+		CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), 1);
+		jar_clear(&other);
+		/* Confirmed: 303 to the registered post-logout URI with state;
+		 * the session row is gone and the cookie expired. */
+		send(&j, "POST", "/oauth/logout", form, T0 + 5, &r);
+		free(form);
+	}
+	free(csrf);
+	CU_ASSERT_EQUAL(r.status, 303);
 	ASSERT_STR(jg_response_header(&r, "Location"), "https://app.example/bye?state=l1");
 	ASSERT_STR(jg_response_header(&r, "Set-Cookie"),
 		   "jg_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
@@ -1103,6 +1251,38 @@ test_flow_id_token_hint(void)
 		assert_loc(&r, "error", NULL);
 		jg_response_clear(&r);
 		free(target);
+		/* Logout with another user's hint (RP-Initiated Logout 1.0
+		 * section 2: the hint does not belong to the signed-in user,
+		 * so the OP MUST ask): the confirmation page, session kept. */
+		{
+			long sessions = count("SELECT count(*) FROM sessions");
+			char *saved = g.config->templates;
+			char empty[] = "/tmp/jg-templates-XXXXXX";
+
+			CU_ASSERT(sessions >= 1);
+			target = jg_xasprintf("/oauth/logout?id_token_hint=%s", h2);
+			send(&j, "GET", target, NULL, T0 + 2001, &r);
+			assert_html(&r, 200, NULL);
+			CU_ASSERT(body_has(&r, "value=\"stay\""));
+			CU_ASSERT(body_has(&r, "<strong>Web &lt;App&gt; &amp; Co</strong> asks"));
+			CU_ASSERT(body_has(&r, "name=\"id_token_hint\""));
+			jg_response_clear(&r);
+			CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), sessions);
+			/* A templates folder from before logout.html: the
+			 * built-in page, the same form. */
+			CU_ASSERT_FATAL(mkdtemp(empty) != NULL);
+			g.config->templates = empty;
+			send(&j, "GET", target, NULL, T0 + 2001, &r);
+			g.config->templates = saved;
+			assert_html(&r, 200, NULL);
+			CU_ASSERT(body_has(&r, "<h1>Sign out?</h1>"));
+			CU_ASSERT(body_has(&r, "value=\"stay\""));
+			CU_ASSERT(body_has(&r, "name=\"jg_csrf\" value=\""));
+			jg_response_clear(&r);
+			CU_ASSERT_EQUAL(rmdir(empty), 0);
+			CU_ASSERT_EQUAL(count("SELECT count(*) FROM sessions"), sessions);
+			free(target);
+		}
 		free(h2);
 	}
 	/* Logout with the hint only: the client comes from its aud. */

@@ -4,15 +4,18 @@
  * is in common/gate.c. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "gate.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
+#include "util.h"
 
 static enum jg_err
 handle(void *ctx, const struct jg_request *req, struct jg_response *resp)
@@ -38,23 +41,40 @@ main(int argc, char **argv)
 	}
 	if (jg_config_load(jg_config_path(), &config, &errmsg) != JG_OK) {
 		fprintf(stderr, "resource.fcgi: %s\n", errmsg);
-		goto out;
+		goto broken;
 	}
 	jg_log_setup("resource.fcgi", (enum jg_log_level)config->log_level);
+	/* The programs never make the database (jwtgate init does): a
+	 * missing file is a fault to report, not an empty store to serve. */
+	if (access(config->database, F_OK) != 0) {
+		errmsg = jg_xasprintf("%s: %s (jwtgate init makes it)",
+				      config->database, strerror(errno));
+		fprintf(stderr, "resource.fcgi: %s\n", errmsg);
+		goto broken;
+	}
 	if (jg_store_open(config->database, config->busy_timeout_ms, &store,
 			  &errmsg) != JG_OK) {
-		fprintf(stderr, "resource.fcgi: %s: %s\n", config->database, errmsg);
-		goto out;
+		fprintf(stderr, "resource.fcgi: %s\n", errmsg);
+		goto broken;
 	}
 	if (jg_gate_new(config, store, &gate, &errmsg) != JG_OK) {
 		fprintf(stderr, "resource.fcgi: %s\n", errmsg);
-		goto out;
+		goto broken;
 	}
 	handler.handle = handle;
 	handler.ctx = gate;
 	opts.style = JG_STYLE_BEARER;
 	opts.realm = config->realm;
 	status = jg_server_run(&handler, &opts) == JG_OK ? 0 : 1;
+	goto out;
+broken:
+	/* Answer every request with a clean error of the endpoint's kind,
+	 * naming the problem in the log each time (server.h). */
+	if (config == NULL)
+		jg_log_setup("resource.fcgi", JG_LOG_WARN);
+	opts.style = JG_STYLE_BEARER;
+	(void)jg_server_run_broken(&opts, errmsg ? errmsg : "cannot start");
+	status = 1;
 out:
 	free(errmsg);
 	jg_gate_free(gate);

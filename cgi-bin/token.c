@@ -3,15 +3,18 @@
  * program or a plain CGI script.  The logic is in common/token.c. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "keyring.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
+#include "util.h"
 #include "token.h"
 
 static enum jg_err
@@ -44,17 +47,25 @@ main(int argc, char **argv)
 	}
 	if (jg_config_load(jg_config_path(), &config, &errmsg) != JG_OK) {
 		fprintf(stderr, "token.fcgi: %s\n", errmsg);
-		goto out;
+		goto broken;
 	}
 	jg_log_setup("token.fcgi", (enum jg_log_level)config->log_level);
+	/* The programs never make the database (jwtgate init does): a
+	 * missing file is a fault to report, not an empty store to serve. */
+	if (access(config->database, F_OK) != 0) {
+		errmsg = jg_xasprintf("%s: %s (jwtgate init makes it)",
+				      config->database, strerror(errno));
+		fprintf(stderr, "token.fcgi: %s\n", errmsg);
+		goto broken;
+	}
 	if (jg_store_open(config->database, config->busy_timeout_ms, &store,
 			  &errmsg) != JG_OK) {
-		fprintf(stderr, "token.fcgi: %s: %s\n", config->database, errmsg);
-		goto out;
+		fprintf(stderr, "token.fcgi: %s\n", errmsg);
+		goto broken;
 	}
 	if (jg_keyring_load(config->key_dir, &ring, &errmsg) != JG_OK) {
 		fprintf(stderr, "token.fcgi: %s\n", errmsg);
-		goto out;
+		goto broken;
 	}
 	ctx.config = config;
 	ctx.store = store;
@@ -65,6 +76,15 @@ main(int argc, char **argv)
 	opts.realm = config->realm;
 	status = jg_server_run(&handler, &opts) == JG_OK ? 0 : 1;
 	ring = ctx.ring;	/* the handler may have replaced it */
+	goto out;
+broken:
+	/* Answer every request with a clean error of the endpoint's kind,
+	 * naming the problem in the log each time (server.h). */
+	if (config == NULL)
+		jg_log_setup("token.fcgi", JG_LOG_WARN);
+	opts.style = JG_STYLE_OAUTH;
+	(void)jg_server_run_broken(&opts, errmsg ? errmsg : "cannot start");
+	status = 1;
 out:
 	free(errmsg);
 	jg_keyring_free(ring);

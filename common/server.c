@@ -473,3 +473,25 @@ jg_server_run(const struct jg_server_handler *handler,
 		unlink(opts->listen);
 	return err;
 }
+
+/* The handler of jg_server_run_broken: every request is refused. */
+static enum jg_err
+broken_handle(void *ctx, const struct jg_request *req, struct jg_response *resp)
+{
+	const char *why = ctx;
+
+	jg_log(JG_LOG_ERROR, "refusing %s %s: not configured: %s", req->method,
+	       req->path, why);
+	resp->error_description = "the server is not configured correctly";
+	return JG_ERR_SYSTEM;
+}
+
+enum jg_err
+jg_server_run_broken(const struct jg_server_opts *opts, const char *why)
+{
+	struct jg_server_handler handler;
+
+	handler.handle = broken_handle;
+	handler.ctx = (void *)(uintptr_t)why;
+	return jg_server_run(&handler, opts);
+}

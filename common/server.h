@@ -75,4 +75,19 @@ enum jg_err jg_server_args(int argc, char *const *argv,
 enum jg_err jg_server_run(const struct jg_server_handler *handler,
 			  const struct jg_server_opts *opts);
 
+/* Runs the loop of a program that cannot work (its configuration, keys or
+ * database could not be loaded at start: why says what, as already
+ * printed to stderr): every request is answered "500 server_error" in
+ * opts->style (an HTML page, or the OAuth JSON) described only as "the
+ * server is not configured correctly", and why is logged again with each
+ * refused request, so the web server's error log names the problem next to
+ * the request.  Staying up instead of exiting keeps the process manager
+ * from restarting the program in a loop and gives the client an answer of
+ * the endpoint's kind instead of the web server's own page; the program is
+ * restarted once the problem is fixed (the configuration is read only at
+ * start).  An authorizer refuses every request this way, so nothing behind
+ * it is served.  Returns what jg_server_run returns; the caller still
+ * exits with a failure status. */
+enum jg_err jg_server_run_broken(const struct jg_server_opts *opts, const char *why);
+
 #endif

@@ -12,13 +12,15 @@
  *     clean JSON or HTML error, never a hang; the database stays intact
  *     and works again once there is room;
  *   - the database read-only (a read-only bind mount of the tmpfs, under a
- *     second lighttpd): the programs refuse to start, saying why;
- *   - at start: a broken or missing configuration, a missing key folder,
- *     a key file missing, unreadable or garbage, a database that cannot
- *     be opened: the program exits with a message naming the problem
- *     (what lighttpd puts in its log, server.out) instead of serving, and
- *     no hang.  The client of a lighttpd whose programs cannot start gets
- *     lighttpd's own 500 page at once (the read-only test shows it). */
+ *     second lighttpd), and at start a broken or missing configuration, a
+ *     missing key folder, a key file missing, unreadable or garbage, a
+ *     database that cannot be opened or is missing: under a second
+ *     lighttpd each program answers every request with a clean error of
+ *     its kind at once (token and gate: 500 server_error JSON; login: a
+ *     500 HTML page that cannot be framed) and the web server's log
+ *     (server.out) names the problem with each refused request; run as
+ *     CGI, each program prints the problem and exits with status 1; a
+ *     missing database is not created. */
 #include "config.h"
 
 #include <dirent.h>
@@ -53,6 +55,7 @@ static struct {
 	char *token;		/* an access token for /api/me */
 	char *cookie_hdr;	/* "Cookie: jg_csrf=..." */
 	char *login_body;	/* a wrong-password login with that CSRF token */
+	char *login_ok_body;	/* the same with the right password */
 } t;
 
 static const char *form_ct = "Content-Type: application/x-www-form-urlencoded";
@@ -107,10 +110,11 @@ request(char kind, const char *code, size_t n, struct answer *out)
 		h[0] = bearer;
 		break;
 	case 'l':
+	case 'L':
 		path = "/oauth/authorize";
 		h[0] = t.cookie_hdr;
 		h[1] = form_ct;
-		body = t.login_body;
+		body = kind == 'l' ? t.login_body : t.login_ok_body;
 		break;
 	default:
 		h[0] = t.in.b_web;
@@ -147,7 +151,7 @@ head_has(const struct answer *a, const char *text)
 static bool
 clean_error(const struct answer *a, char kind)
 {
-	const char *ct = kind == 'l' ? "Content-Type: text/html" :
+	const char *ct = kind == 'l' || kind == 'L' ? "Content-Type: text/html" :
 	    "Content-Type: application/json";
 
 	return (a->status == 500 || a->status == 503) && head_has(a, ct) &&
@@ -200,6 +204,9 @@ test_start(void)
 	t.cookie_hdr = jg_xasprintf("Cookie: jg_csrf=%s", cookie);
 	t.login_body = jg_xasprintf("%s&jg_action=login&jg_csrf=%s"
 				    "&username=alice&password=wrong", WEB_Q, csrf);
+	t.login_ok_body = jg_xasprintf("%s&jg_action=login&jg_csrf=%s"
+				       "&username=alice&password=%s", WEB_Q, csrf,
+				       "correct+horse+battery+staple");
 	free(csrf);
 	free(cookie);
 	free(u);
@@ -218,6 +225,7 @@ test_stop(void)
 	free(t.token);
 	free(t.cookie_hdr);
 	free(t.login_body);
+	free(t.login_ok_body);
 }
 
 /* ------------------------------------------------------------ SIGKILL */
@@ -426,7 +434,10 @@ test_full_disk(void)
 		request('r', code, 1, a);
 		if (a[0].status != 200) {
 			failures++;
-			if (!clean_error(&a[0], 'r')) {
+			/* A failed write is a 500 server_error (README,
+			 * "Malformed requests and faults"). */
+			if (!clean_error(&a[0], 'r') || a[0].status != 500 ||
+			    strstr(a[0].body, "\"error\":\"server_error\"") == NULL) {
 				clean = false;
 				fprintf(stderr, "full disk, token: %ld %s\n", a[0].status,
 					a[0].body ? a[0].body : "");
@@ -440,14 +451,25 @@ test_full_disk(void)
 	fprintf(stderr, "full disk: %d redemptions, %d clean failures\n", done, failures);
 	CU_ASSERT(failures > 0);
 	CU_ASSERT(clean);
-	/* A login that must record a failure: 200 (the form again) when the
-	 * write still found room, else a clean HTML error. */
-	request('l', NULL, 1, a);
-	CU_ASSERT(a[0].status == 200 || clean_error(&a[0], 'l'));
-	if (a[0].status != 200 && !clean_error(&a[0], 'l'))
-		fprintf(stderr, "full disk, login: %ld\n", a[0].status);
-	CU_ASSERT(a[0].seconds < 10);
-	answer_clear(&a[0]);
+	/* Logins with the right password: each must write a session, so
+	 * once the database has no room left they fail, each with a clean
+	 * 500 HTML page (a success is the consent page, 200). */
+	failures = 0;
+	for (i = 0; i < 20 && failures < 3; i++) {
+		request('L', NULL, 1, a);
+		if (a[0].status != 200) {
+			failures++;
+			if (!clean_error(&a[0], 'L') || a[0].status != 500) {
+				clean = false;
+				fprintf(stderr, "full disk, login: %ld\n", a[0].status);
+			}
+		}
+		CU_ASSERT(a[0].seconds < 10);
+		answer_clear(&a[0]);
+	}
+	fprintf(stderr, "full disk: %d logins, %d clean failures\n", i, failures);
+	CU_ASSERT(failures > 0);
+	CU_ASSERT(clean);
 	CU_ASSERT(jg_it_log_contains(t.in.lt, "full") ||
 		  jg_it_log_contains(t.in.lt, "disk"));
 
@@ -457,6 +479,11 @@ test_full_disk(void)
 	CU_ASSERT_FATAL(put_code("disk-after-0123456789abcdef"));
 	request('r', "disk-after-0123456789abcdef", 1, a);
 	CU_ASSERT_EQUAL(a[0].status, 200);
+	answer_clear(&a[0]);
+	/* The same login works again: the consent page of a new session. */
+	request('L', NULL, 1, a);
+	CU_ASSERT_EQUAL(a[0].status, 200);
+	CU_ASSERT(a[0].body && strstr(a[0].body, "value=\"allow\"") != NULL);
 	answer_clear(&a[0]);
 	free(filler);
 }
@@ -498,23 +525,22 @@ test_read_only(void)
 		free(log);
 	} else {
 		/* lighttpd runs, but the programs cannot open the database
-		 * read-write and exit at start with a message naming it; the
-		 * client gets the web server's 500 page at once, not a hang
-		 * (the programs do not answer for themselves: see the report
-		 * of issue 9). */
+		 * read-write: each answers every request with a clean error
+		 * of its kind (server.h, jg_server_run_broken) at once, and
+		 * the log names the file and the reason. */
 		request('r', "ro-code-0123456789abcdef", 1, a);
-		CU_ASSERT(a[0].status == 500 || clean_error(&a[0], 'r'));
-		CU_ASSERT(head_has(&a[0], "Content-Type: text/html") ||
-			  clean_error(&a[0], 'r'));
+		CU_ASSERT(clean_error(&a[0], 'r') && a[0].status == 500);
 		CU_ASSERT(a[0].seconds < 10);
 		answer_clear(&a[0]);
 		request('l', NULL, 1, a);
-		CU_ASSERT(a[0].status == 500 || clean_error(&a[0], 'l'));
-		CU_ASSERT(head_has(&a[0], "Content-Type: text/html"));
+		CU_ASSERT(clean_error(&a[0], 'l') && a[0].status == 500);
+		CU_ASSERT(head_has(&a[0], "X-Frame-Options: DENY"));
 		CU_ASSERT(a[0].seconds < 10);
 		answer_clear(&a[0]);
 		CU_ASSERT(jg_it_log_contains(t.in.lt, "token.fcgi: ") &&
-			  jg_it_log_contains(t.in.lt, "/ro/jwtgate.db: Read-only file system"));
+			  jg_it_log_contains(t.in.lt, "/ro/jwtgate.db: Read-only file system") &&
+			  jg_it_log_contains(t.in.lt, "refusing POST /oauth/token: "
+					     "not configured: "));
 		if (getenv("JG_FAULTS_DEBUG")) {
 			char *cmd = jg_xasprintf("cat %s %s >&2", t.in.lt->output,
 						 t.in.lt->error_log);
@@ -631,6 +657,68 @@ keys_variant(const char *name, char how, char **pem)
 	return dir;
 }
 
+/* A second lighttpd with the three programs on configuration conf: a
+ * token request, a login and a gate request each get a clean 500 of the
+ * endpoint's kind (JSON, an HTML page that cannot be framed, JSON; the
+ * gate only when resource_too, else it may work), at once, and the web
+ * server's log holds message and says the requests were refused. */
+static void
+served_broken(const char *what, const char *conf, const char *message,
+	      bool resource_too)
+{
+	char *env = jg_xasprintf("JWTGATE_CONF=%s", conf), *saved_env = t.in.env_conf;
+	struct jg_it_server *saved_lt = t.in.lt;
+	struct answer a[1];
+	bool ok;
+
+	t.in.env_conf = env;
+	CU_ASSERT_FATAL(jg_inst_start(&t.in, 1));
+	request('c', NULL, 1, a);
+	ok = clean_error(&a[0], 'c') && a[0].status == 500 &&
+	     strstr(a[0].body, "\"error\":\"server_error\"") != NULL &&
+	     head_has(&a[0], "Cache-Control: no-store") && a[0].seconds < 10;
+	CU_ASSERT(ok);
+	if (!ok)
+		fprintf(stderr, "%s, token: %ld %s\n", what, a[0].status,
+			a[0].body ? a[0].body : "");
+	answer_clear(&a[0]);
+	request('l', NULL, 1, a);
+	ok = clean_error(&a[0], 'l') && a[0].status == 500 &&
+	     strstr(a[0].body, "not configured correctly") != NULL &&
+	     head_has(&a[0], "X-Frame-Options: DENY") && a[0].seconds < 10;
+	CU_ASSERT(ok);
+	if (!ok)
+		fprintf(stderr, "%s, login: %ld %s\n", what, a[0].status,
+			a[0].body ? a[0].body : "");
+	answer_clear(&a[0]);
+	if (resource_too) {
+		request('g', NULL, 1, a);
+		ok = clean_error(&a[0], 'g') && a[0].status == 500 &&
+		     strstr(a[0].body, "\"error\":\"server_error\"") != NULL;
+		CU_ASSERT(ok);
+		if (!ok)
+			fprintf(stderr, "%s, gate: %ld %s\n", what, a[0].status,
+				a[0].body ? a[0].body : "");
+		answer_clear(&a[0]);
+	}
+	ok = jg_it_log_contains(t.in.lt, message) &&
+	     jg_it_log_contains(t.in.lt, "refusing POST /oauth/token: not configured: ") &&
+	     jg_it_log_contains(t.in.lt, "refusing POST /oauth/authorize: not configured: ");
+	CU_ASSERT(ok);
+	if (!ok || getenv("JG_FAULTS_DEBUG")) {
+		char *cmd = jg_xasprintf("cat %s %s >&2", t.in.lt->output,
+					 t.in.lt->error_log);
+
+		fprintf(stderr, "%s: the log (expected \"%s\"):\n", what, message);
+		(void)system(cmd);
+		free(cmd);
+	}
+	CU_ASSERT(jg_it_server_stop(t.in.lt));
+	t.in.lt = saved_lt;
+	t.in.env_conf = saved_env;
+	free(env);
+}
+
 static void
 test_at_start(void)
 {
@@ -645,6 +733,9 @@ test_at_start(void)
 				    "key_dir = /nonexistent/jwtgate-keys");
 	char *nodb = conf_variant("nodb.conf", db_line,
 				  "database = /nonexistent/jwtgate/jwtgate.db");
+	char *absent_line = jg_xasprintf("database = %s/absent.db", t.in.dir);
+	char *absent = conf_variant("absent.conf", db_line, absent_line);
+	char *absent_db = jg_xasprintf("%s/absent.db", t.in.dir);
 	char *missing = jg_xasprintf("%s/missing.conf", t.in.dir);
 	char *pem_m, *pem_d, *pem_g;
 	char *keys_m = keys_variant("keys-m", 'm', &pem_m);
@@ -669,10 +760,16 @@ test_at_start(void)
 		{ "unreadable key file (a folder)", conf_d, pem_d, false },
 		{ "garbage in a key file", conf_g, pem_g, false },
 		{ "database cannot be opened", nodb, "/nonexistent/jwtgate/jwtgate.db", true },
+		{ "database missing", absent, "absent.db: No such file or directory", true },
 	};
 	size_t i, b;
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		/* Through lighttpd: every program starts, cannot work, and
+		 * answers each request with a clean error of its kind while
+		 * the log names the problem. */
+		served_broken(rows[i].what, rows[i].conf, rows[i].message,
+			      rows[i].resource_too);
 		for (b = 0; b < 3; b++) {
 			char *log = NULL;
 			int status;
@@ -688,6 +785,11 @@ test_at_start(void)
 			free(log);
 		}
 	}
+	/* The programs did not make the missing database. */
+	CU_ASSERT(access(absent_db, F_OK) != 0);
+	free(absent_line);
+	free(absent);
+	free(absent_db);
 	free(keydir_line);
 	free(db_line);
 	free(broken);

@@ -927,7 +927,24 @@ jg_gate_handle(struct jg_gate *g, const struct jg_request *req,
 	const char *path = req->path;
 
 	if (req->role == JG_ROLE_AUTHORIZER) {
+		/* A CORS preflight never carries credentials (Fetch standard,
+		 * "CORS-preflight request"), so asking it for a token would
+		 * break every cross-origin call to gated content.  For an
+		 * allowed origin the gate answers the preflight itself: a
+		 * non-200 answer, which lighttpd's authorizer mode relays as
+		 * sent, and which reveals nothing of the content. */
+		if (strcmp(req->method, "OPTIONS") == 0 &&
+		    origin_allowed(g->config, req->origin) &&
+		    jg_request_param(req, "HTTP_ACCESS_CONTROL_REQUEST_METHOD") != NULL) {
+			preflight(g->config, req, resp);
+			return JG_OK;
+		}
 		authorizer(g, req, resp);
+		/* A denial carries the CORS headers, so the calling page can
+		 * read the 401 or 403; an allow does not, since the content
+		 * behind answers the request and sets its own. */
+		if (resp->status != 200)
+			cors(g->config, req, resp);
 		return JG_OK;
 	}
 	if (strcmp(path, "/oauth/gate") == 0) {

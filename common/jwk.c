@@ -969,9 +969,13 @@ jg_jwk_to_json(const struct jg_jwk *key, bool with_private)
 	return obj;
 }
 
-/* Fills key from a GnuTLS private key, through the same checks as a JWK. */
+/* Fills key from a GnuTLS private key, through the same checks as a JWK.
+ * With public_only, key gets the public part only, and the private members
+ * are not checked against it (no RSA signature, no EC point
+ * multiplication): for a key that will never sign. */
 static enum jg_err
-key_from_privkey(gnutls_privkey_t pk, struct jg_jwk *key, const char **reason)
+key_from_privkey(gnutls_privkey_t pk, struct jg_jwk *key, bool public_only,
+		 const char **reason)
 {
 	gnutls_datum_t v[8];
 	gnutls_ecc_curve_t curve;
@@ -1001,7 +1005,7 @@ key_from_privkey(gnutls_privkey_t pk, struct jg_jwk *key, const char **reason)
 		priv[3] = v[6];
 		priv[4] = v[7];
 		priv[5] = v[5];
-		err = build_rsa(key, &v[0], &v[1], priv, reason);
+		err = build_rsa(key, &v[0], &v[1], public_only ? NULL : priv, reason);
 		break;
 	case GNUTLS_PK_ECDSA:
 	case GNUTLS_PK_EDDSA_ED25519:
@@ -1030,7 +1034,7 @@ key_from_privkey(gnutls_privkey_t pk, struct jg_jwk *key, const char **reason)
 		if (v[1].size)
 			memcpy(y + ci->size - v[1].size, v[1].data, v[1].size);
 		memcpy(d + ci->size - v[2].size, v[2].data, v[2].size);
-		err = build_curve(key, ci, &dx, &dy, &dd, reason);
+		err = build_curve(key, ci, &dx, &dy, public_only ? NULL : &dd, reason);
 		jg_wipe(d, sizeof(d));
 		break;
 	default:
@@ -1166,8 +1170,10 @@ find_pem_block(const char *pem, size_t len, char **label, char **block,
 	return JG_OK;
 }
 
-enum jg_err
-jg_jwk_from_pem(const char *pem, size_t len, struct jg_jwk **out, const char **why)
+/* jg_jwk_from_pem, or with public_only jg_jwk_public_from_pem. */
+static enum jg_err
+import_pem(const char *pem, size_t len, bool public_only, struct jg_jwk **out,
+	   const char **why)
 {
 	struct jg_jwk *key = NULL;
 	gnutls_x509_privkey_t xk = NULL;
@@ -1190,7 +1196,9 @@ jg_jwk_from_pem(const char *pem, size_t len, struct jg_jwk **out, const char **w
 		reason = "encrypted private keys are not supported";
 		goto out;
 	}
-	if (strcmp(label, "PUBLIC KEY") == 0) {
+	if (strcmp(label, "PUBLIC KEY") == 0 && public_only) {
+		reason = "not a private key";
+	} else if (strcmp(label, "PUBLIC KEY") == 0) {
 		if (gnutls_pubkey_init(&pub) < 0) {
 			pub = NULL;
 			err = JG_ERR_SYSTEM;
@@ -1228,7 +1236,7 @@ jg_jwk_from_pem(const char *pem, size_t len, struct jg_jwk **out, const char **w
 			goto out;
 		}
 		xk = NULL;	/* pk owns it now */
-		err = key_from_privkey(pk, key, &reason);
+		err = key_from_privkey(pk, key, public_only, &reason);
 	} else {
 		reason = "unsupported PEM type (PRIVATE KEY or PUBLIC KEY only)";
 	}
@@ -1246,6 +1254,19 @@ out:
 	jg_free_secret(block);
 	free(label);
 	return err;
+}
+
+enum jg_err
+jg_jwk_from_pem(const char *pem, size_t len, struct jg_jwk **out, const char **why)
+{
+	return import_pem(pem, len, false, out, why);
+}
+
+enum jg_err
+jg_jwk_public_from_pem(const char *pem, size_t len, struct jg_jwk **out,
+		       const char **why)
+{
+	return import_pem(pem, len, true, out, why);
 }
 
 enum jg_err
@@ -1329,7 +1350,7 @@ jg_jwk_generate(enum jg_alg alg, unsigned bits, struct jg_jwk **out)
 	}
 	if (gnutls_privkey_generate2(pk, algo, param, 0, NULL, 0) < 0)
 		goto out;
-	err = key_from_privkey(pk, key, &reason);
+	err = key_from_privkey(pk, key, false, &reason);
 	if (err != JG_OK)
 		err = JG_ERR_SYSTEM;	/* our own key failed: not the caller's input */
 built:

@@ -80,6 +80,16 @@ struct json_object *jg_jwk_to_json(const struct jg_jwk *key, bool with_private);
 enum jg_err jg_jwk_from_pem(const char *pem, size_t len, struct jg_jwk **out,
 			    const char **why);
 
+/* Imports the public part of a PEM private key (the labels of
+ * jg_jwk_from_pem; a "PUBLIC KEY" is refused, reason "not a private key"):
+ * the new key has no private part, and the private members are parsed but
+ * not checked against the public ones (no RSA consistency signature, no EC
+ * point multiplication), which makes it much cheaper for a key that will
+ * only verify.  kid is the RFC 7638 thumbprint.  Same ownership and errors
+ * as jg_jwk_from_pem. */
+enum jg_err jg_jwk_public_from_pem(const char *pem, size_t len,
+				   struct jg_jwk **out, const char **why);
+
 /* Exports a key as PEM: PKCS#8 private key when with_private (the key must
  * have one), otherwise SPKI public key.  oct keys cannot be exported.  On
  * success *out is a new NUL-terminated string (caller frees; it holds a

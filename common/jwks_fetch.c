@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -30,8 +31,32 @@ struct issuer_state {
 	struct timespec mtime;
 };
 
+/* libcurl, loaded with dlopen on the first jg_jwks_fetch_new rather than
+ * linked: only a gate with [issuer] sections fetches anything, and linking
+ * libcurl made every start of every program load some twenty more shared
+ * libraries (twice the relocations, about 2.4 MiB more resident; see
+ * bench/README.md).  The names of Debian's libcurl4-gnutls-dev first. */
+static const char *const curl_sonames[] = {
+	"libcurl-gnutls.so.4", "libcurl.so.4"
+};
+
+struct curl_api {
+	void *handle;		/* from dlopen; NULL: libcurl unavailable */
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+};
+
 struct jg_jwks_fetch {
 	const struct jg_config *config;
+	struct curl_api curl;
 	struct issuer_state *states;
 	size_t nstates;
 	uint64_t generation;
@@ -152,6 +177,7 @@ on_header(char *ptr, size_t size, size_t nmemb, void *ctx)
 static enum jg_err
 http_get(struct jg_jwks_fetch *f, const char *url, struct download *d)
 {
+	const struct curl_api *c = &f->curl;
 	CURL *curl;
 	CURLcode rc;
 	long status = 0;
@@ -162,31 +188,35 @@ http_get(struct jg_jwks_fetch *f, const char *url, struct download *d)
 		jg_log(JG_LOG_WARN, "refusing to fetch %s: https required", url);
 		return JG_ERR_SYSTEM;
 	}
-	curl = curl_easy_init();
+	if (c->handle == NULL) {
+		jg_log(JG_LOG_WARN, "cannot fetch %s: libcurl could not be loaded", url);
+		return JG_ERR_SYSTEM;
+	}
+	curl = c->easy_init();
 	if (curl == NULL)
 		return JG_ERR_SYSTEM;
 	f->requests++;
-	headers = curl_slist_append(headers, "Accept: application/json");
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)JG_JWKS_FETCH_CONNECT_TIMEOUT);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)JG_JWKS_FETCH_TIMEOUT);
-	curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "jwtgate/" PACKAGE_VERSION);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, d);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, d);
-	rc = curl_easy_perform(curl);
+	headers = c->slist_append(headers, "Accept: application/json");
+	c->easy_setopt(curl, CURLOPT_URL, url);
+	c->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	c->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	c->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)JG_JWKS_FETCH_CONNECT_TIMEOUT);
+	c->easy_setopt(curl, CURLOPT_TIMEOUT, (long)JG_JWKS_FETCH_TIMEOUT);
+	c->easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+	c->easy_setopt(curl, CURLOPT_USERAGENT, "jwtgate/" PACKAGE_VERSION);
+	c->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	c->easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+	c->easy_setopt(curl, CURLOPT_WRITEDATA, d);
+	c->easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	c->easy_setopt(curl, CURLOPT_HEADERDATA, d);
+	rc = c->easy_perform(curl);
 	if (rc != CURLE_OK) {
 		jg_log(JG_LOG_WARN, "fetching %s failed: %s%s", url,
-		       curl_easy_strerror(rc), d->too_big ? " (too large)" : "");
+		       c->easy_strerror(rc), d->too_big ? " (too large)" : "");
 		goto out;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	c->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
 		jg_log(JG_LOG_WARN, "fetching %s answered status %ld", url, status);
 		goto out;
@@ -197,8 +227,8 @@ http_get(struct jg_jwks_fetch *f, const char *url, struct download *d)
 	}
 	err = JG_OK;
 out:
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
+	c->slist_free_all(headers);
+	c->easy_cleanup(curl);
 	return err;
 }
 
@@ -210,12 +240,63 @@ download_clear(struct download *d)
 	memset(d, 0, sizeof(*d));
 }
 
+/* Sets *fp (a function pointer, size bytes) to the symbol name of handle. */
+static bool
+curl_symbol(void *handle, const char *name, void *fp, size_t size)
+{
+	void *sym = dlsym(handle, name);
+
+	if (sym == NULL || size != sizeof(sym))
+		return false;
+	memcpy(fp, &sym, size);
+	return true;
+}
+
+/* Loads libcurl into c and initialises it; on failure c->handle is NULL
+ * (logged once: every fetch then fails). */
+static void
+curl_load(struct curl_api *c)
+{
+	void *h = NULL;
+	size_t i;
+	bool ok;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; h == NULL && i < sizeof(curl_sonames) / sizeof(curl_sonames[0]); i++)
+		h = dlopen(curl_sonames[i], RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		jg_log(JG_LOG_ERROR, "cannot load libcurl (%s): external issuers' keys "
+		       "cannot be fetched", curl_sonames[0]);
+		return;
+	}
+#define CURL_SYM(member, name) curl_symbol(h, name, &c->member, sizeof(c->member))
+	ok = CURL_SYM(global_init, "curl_global_init") &&
+	    CURL_SYM(global_cleanup, "curl_global_cleanup") &&
+	    CURL_SYM(easy_init, "curl_easy_init") &&
+	    CURL_SYM(easy_setopt, "curl_easy_setopt") &&
+	    CURL_SYM(easy_perform, "curl_easy_perform") &&
+	    CURL_SYM(easy_strerror, "curl_easy_strerror") &&
+	    CURL_SYM(easy_getinfo, "curl_easy_getinfo") &&
+	    CURL_SYM(easy_cleanup, "curl_easy_cleanup") &&
+	    CURL_SYM(slist_append, "curl_slist_append") &&
+	    CURL_SYM(slist_free_all, "curl_slist_free_all");
+#undef CURL_SYM
+	if (!ok || c->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		jg_log(JG_LOG_ERROR, "cannot use libcurl: external issuers' keys "
+		       "cannot be fetched");
+		dlclose(h);
+		memset(c, 0, sizeof(*c));
+		return;
+	}
+	c->handle = h;
+}
+
 struct jg_jwks_fetch *
 jg_jwks_fetch_new(const struct jg_config *config)
 {
 	struct jg_jwks_fetch *f = jg_xcalloc(1, sizeof(*f));
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	curl_load(&f->curl);
 	f->config = config;
 	return f;
 }
@@ -239,8 +320,11 @@ jg_jwks_fetch_free(struct jg_jwks_fetch *f)
 	for (i = 0; i < f->nstates; i++)
 		state_clear(&f->states[i]);
 	free(f->states);
+	if (f->curl.handle) {
+		f->curl.global_cleanup();
+		dlclose(f->curl.handle);
+	}
 	free(f);
-	curl_global_cleanup();
 }
 
 unsigned

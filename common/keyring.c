@@ -376,10 +376,14 @@ jg_keyring_changed(const struct jg_keyring *ring)
 	return !same_id(&now, &then);
 }
 
-/* Reads KID.pem: the private key, checked against kid and alg. */
+/* Reads KID.pem: the private key, checked against kid and alg.  Without
+ * with_private, *out is its public part only, and the private part is not
+ * checked against it (jg_jwk_public_from_pem): for the keys that do not
+ * sign (next and previous), which spares every program's start an RSA
+ * signature per such key. */
 static enum jg_err
-read_key(const char *dir, const char *kid, enum jg_alg alg, struct jg_jwk **out,
-	 char **errmsg)
+read_key(const char *dir, const char *kid, enum jg_alg alg, bool with_private,
+	 struct jg_jwk **out, char **errmsg)
 {
 	char *path = pem_path(dir, kid), *text = NULL;
 	struct jg_jwk *key = NULL;
@@ -398,13 +402,16 @@ read_key(const char *dir, const char *kid, enum jg_alg alg, struct jg_jwk **out,
 		set_error(errmsg, "%s: larger than %d bytes", path, PEM_MAX);
 		goto out;
 	}
-	err = jg_jwk_from_pem(text, len, &key, &why);
+	if (with_private)
+		err = jg_jwk_from_pem(text, len, &key, &why);
+	else
+		err = jg_jwk_public_from_pem(text, len, &key, &why);
 	if (err != JG_OK) {
 		set_error(errmsg, "%s: %s", path, why ? why : jg_strerror(err));
 		goto out;
 	}
 	err = JG_ERR_MALFORMED;
-	if (key->priv == NULL) {
+	if (with_private && key->priv == NULL) {
 		set_error(errmsg, "%s: not a private key", path);
 		goto out;
 	}
@@ -413,7 +420,7 @@ read_key(const char *dir, const char *kid, enum jg_alg alg, struct jg_jwk **out,
 			  path, kid);
 		goto out;
 	}
-	if (!jg_jwk_usable(key, alg, JG_KEYOP_SIGN)) {
+	if (!jg_jwk_usable(key, alg, with_private ? JG_KEYOP_SIGN : JG_KEYOP_VERIFY)) {
 		set_error(errmsg, "%s: the key cannot sign %s", path, jg_alg_name(alg));
 		goto out;
 	}
@@ -549,7 +556,8 @@ load_once(const char *dir, struct jg_keyring **out, char **errmsg, bool *changed
 			}
 			current[k->purpose][slot] = true;
 		}
-		err = read_key(dir, k->kid, k->alg, &key, errmsg);
+		err = read_key(dir, k->kid, k->alg, k->state == JG_KEY_CURRENT, &key,
+			       errmsg);
 		if (err != JG_OK) {
 			/* A retire between reading the index and the key. */
 			stat_id(path, &after);
@@ -828,7 +836,7 @@ jg_keyring_rotate(struct jg_keyring *ring, enum jg_key_purpose purpose,
 			return err;
 		next = &ring->keys[i];
 	}
-	err = read_key(ring->dir, next->kid, next->alg, &key, errmsg);
+	err = read_key(ring->dir, next->kid, next->alg, true, &key, errmsg);
 	if (err == JG_OK)
 		err = copy_with_alg(key, next->alg, true, &priv);
 	jg_jwk_free(key);

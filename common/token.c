@@ -665,9 +665,18 @@ grant_authorization_code(const struct jg_token_ctx *ctx,
 		bad_request(resp, "invalid_request", "code is required");
 		goto out;
 	}
+	/* RFC 6749 section 4.1.3 requires redirect_uri when the authorization
+	 * request had one.  A client with exactly one registered URI may
+	 * leave it out of both (section 3.1.2.3), and then the code is bound
+	 * to that URI; OpenID Connect Core 1.0 section 3.1.3.2 lets the
+	 * server go on without it in that case.  The code keeps the URI in
+	 * effect, so the comparison below still holds it to the request. */
 	if (redirect_uri == NULL) {
-		bad_request(resp, "invalid_request", "redirect_uri is required");
-		goto out;
+		if (client->n_redirect_uris != 1) {
+			bad_request(resp, "invalid_request", "redirect_uri is required");
+			goto out;
+		}
+		redirect_uri = client->redirect_uris[0];
 	}
 	/* A malformed verifier is refused before the code is used up. */
 	if (verifier != NULL && !jg_pkce_verifier_valid(verifier)) {
@@ -1123,6 +1132,7 @@ jg_token_introspect(const struct jg_token_ctx *ctx, const struct jg_request *req
 	struct jg_jwt *jwt = NULL;
 	struct jg_params form;
 	const char *token, *jti = NULL;
+	int64_t exp = 0;
 	enum jg_err err;
 	bool revoked = true;
 	size_t i;
@@ -1143,7 +1153,11 @@ jg_token_introspect(const struct jg_token_ctx *ctx, const struct jg_request *req
 	}
 	obj = json_object_new_object();
 	if (looks_like_jwt(token)) {
+		/* The leeway of verify_access is for other clocks; this
+		 * server's own clock decides here, so a token is inactive
+		 * from its exp on (RFC 7519 section 4.1.4). */
 		if (verify_access(ctx, token, req->now, &jwt) == JG_OK &&
+		    jg_json_get_int64(jwt->claims, "exp", &exp) && req->now < exp &&
 		    jg_json_get_string(jwt->claims, "jti", &jti)) {
 			err = jg_store_jti_is_revoked(ctx->store, jti, &revoked);
 			if (err != JG_OK) {

@@ -511,6 +511,41 @@ test_lighttpd_authorizer(void)
 	jg_it_response_clear(&r);
 	CU_ASSERT_EQUAL(get("/private/env.cgi", NULL, NULL, &r), 401);
 	jg_it_response_clear(&r);
+
+	/* CORS for gated content: the preflight carries no token, so the
+	 * gate answers it for an allowed origin, and lighttpd relays that
+	 * answer as sent; the content is not served. */
+	{
+		const char *h[] = { "Origin: https://app.test",
+				    "Access-Control-Request-Method: GET",
+				    "Access-Control-Request-Headers: authorization", NULL };
+		const char *evil[] = { "Origin: https://evil.test",
+				       "Access-Control-Request-Method: GET", NULL };
+		char *u = jg_xasprintf("%s/private/file.txt", t.lt->url);
+
+		CU_ASSERT_TRUE(jg_it_request(t.client, "OPTIONS", u, h, NULL, 0, &r));
+		CU_ASSERT_EQUAL(r.status, 204);
+		ASSERT_STR(jg_it_header(&r, "Access-Control-Allow-Origin"), "https://app.test");
+		ASSERT_STR(jg_it_header(&r, "Access-Control-Allow-Headers"),
+			   "Authorization, Content-Type");
+		ASSERT_STR(jg_it_header(&r, "Access-Control-Allow-Methods"), "GET, POST");
+		ASSERT_STR(jg_it_header(&r, "Access-Control-Max-Age"), "600");
+		ASSERT_STR(jg_it_header(&r, "Vary"), "Origin");
+		CU_ASSERT_PTR_NULL(strstr(r.body ? r.body : "", "gated file"));
+		jg_it_response_clear(&r);
+		/* Another origin's preflight meets the gate. */
+		CU_ASSERT_TRUE(jg_it_request(t.client, "OPTIONS", u, evil, NULL, 0, &r));
+		CU_ASSERT_EQUAL(r.status, 401);
+		CU_ASSERT_PTR_NULL(jg_it_header(&r, "Access-Control-Allow-Origin"));
+		jg_it_response_clear(&r);
+		free(u);
+	}
+	/* The denial of a cross-origin call can be read by the page. */
+	CU_ASSERT_EQUAL(get("/private/file.txt", NULL, "Origin: https://app.test", &r), 401);
+	ASSERT_STR(jg_it_header(&r, "Access-Control-Allow-Origin"), "https://app.test");
+	ASSERT_STR(jg_it_header(&r, "Access-Control-Expose-Headers"), "WWW-Authenticate");
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"), "Bearer realm=\"jwtgate\"");
+	jg_it_response_clear(&r);
 }
 
 /* ------------------------------------------------------------ external issuer */
@@ -597,10 +632,150 @@ test_external_issuer(void)
 
 /* ------------------------------------------------------------ Apache */
 
+/* Issue 6 point 5: the answers of point 1 through Apache and mod_fcgid as
+ * a responder (the same program as behind lighttpd). */
+static void
+apache_responder(const struct jg_it_server *ap)
+{
+	struct jg_it_response r;
+	struct json_object *o;
+	char *body, *h;
+
+	/* Scheme case-insensitive. */
+	h = jg_xasprintf("Authorization: bEaReR %s", t.valid);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/oauth/userinfo", NULL, h, NULL, &r), 200);
+	jg_it_response_clear(&r);
+	free(h);
+	/* Form body (RFC 6750 2.2, bearer_form = yes). */
+	body = jg_xasprintf("access_token=%s", t.valid);
+	CU_ASSERT_EQUAL(http_send("POST", ap->url, "/oauth/userinfo", NULL,
+				  "Content-Type: application/x-www-form-urlencoded", body,
+				  &r), 200);
+	o = body_json(&r);
+	ASSERT_STR(jstr(o, "sub"), ALICE);
+	json_object_put(o);
+	jg_it_response_clear(&r);
+	free(body);
+	/* Malformed: 400 invalid_request. */
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/oauth/userinfo", NULL,
+				  "Authorization: Bearer", NULL, &r), 400);
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+		   "Bearer realm=\"jwtgate\", error=\"invalid_request\", error_description="
+		   "\"the Authorization header is not a valid Bearer credential\"");
+	jg_it_response_clear(&r);
+	/* Bad tokens: 401 invalid_token with a description. */
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/oauth/userinfo", t.revoked, NULL, NULL,
+				  &r), 401);
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+		   "Bearer realm=\"jwtgate\", error=\"invalid_token\", "
+		   "error_description=\"the token has been revoked\"");
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/api/me", t.expired, NULL, NULL, &r), 401);
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+		   "Bearer realm=\"jwtgate\", error=\"invalid_token\", "
+		   "error_description=\"token expired\"");
+	jg_it_response_clear(&r);
+	/* The API and its scope rule: 200, 403 insufficient_scope, 404. */
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/api/me", t.valid, NULL, NULL, &r), 200);
+	o = body_json(&r);
+	ASSERT_STR(jstr(o, "sub"), ALICE);
+	ASSERT_STR(jstr(o, "client_id"), "it-app");
+	ASSERT_STR(jstr(o, "scope"), "openid profile email");
+	json_object_put(o);
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/api/admin/stats", t.valid, NULL, NULL, &r),
+			403);
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+		   "Bearer realm=\"jwtgate\", error=\"insufficient_scope\", "
+		   "error_description=\"the token lacks a scope this resource requires\", "
+		   "scope=\"admin\"");
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/api/admin/stats", t.admin, NULL, NULL, &r),
+			404);
+	jg_it_response_clear(&r);
+	/* CORS: preflight and an actual call. */
+	{
+		const char *hp[] = { "Origin: https://app.test",
+				     "Access-Control-Request-Method: GET",
+				     "Access-Control-Request-Headers: authorization", NULL };
+		char *u = jg_xasprintf("%s/api/me", ap->url);
+
+		CU_ASSERT_TRUE(jg_it_request(t.client, "OPTIONS", u, hp, NULL, 0, &r));
+		free(u);
+		CU_ASSERT_EQUAL(r.status, 204);
+		ASSERT_STR(jg_it_header(&r, "Access-Control-Allow-Origin"), "https://app.test");
+		ASSERT_STR(jg_it_header(&r, "Access-Control-Allow-Headers"),
+			   "Authorization, Content-Type");
+		ASSERT_STR(jg_it_header(&r, "Access-Control-Max-Age"), "600");
+		ASSERT_STR(jg_it_header(&r, "Vary"), "Origin");
+		jg_it_response_clear(&r);
+	}
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/api/me", t.valid, "Origin: https://app.test",
+				  NULL, &r), 200);
+	ASSERT_STR(jg_it_header(&r, "Access-Control-Allow-Origin"), "https://app.test");
+	ASSERT_STR(jg_it_header(&r, "Vary"), "Origin");
+	jg_it_response_clear(&r);
+	/* Point 3 through Apache: the external issuer, whose server is gone
+	 * by now; its keys come from the disk cache the lighttpd processes
+	 * filled. */
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/api/me", t.ext_token_b, NULL, NULL, &r), 200);
+	o = body_json(&r);
+	ASSERT_STR(jstr(o, "iss"), t.ext);
+	json_object_put(o);
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/api/me", t.down_token, NULL, NULL, &r), 503);
+	ASSERT_STR(jg_it_header(&r, "Retry-After"), "1");
+	jg_it_response_clear(&r);
+}
+
+/* Issue 6 point 2 through mod_fcgid's access checker: what a denial
+ * becomes (always 401, the program's challenge kept), the scope rule, and
+ * the browser navigation (mod_fcgid turns the 302 into a 401 as well, as
+ * the README says). */
+static void
+apache_gate_answers(const struct jg_it_server *ap)
+{
+	struct jg_it_response r;
+
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/private/admin/file.txt", t.valid, NULL,
+				  NULL, &r), 401);
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+		   "Bearer realm=\"jwtgate\", error=\"insufficient_scope\", "
+		   "error_description=\"the token lacks a scope this resource requires\", "
+		   "scope=\"admin\"");
+	CU_ASSERT_PTR_NULL(strstr(r.body ? r.body : "", "apache admin"));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/private/admin/file.txt", t.admin, NULL,
+				  NULL, &r), 200);
+	ASSERT_STR(r.body, "apache admin\n");
+	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Variable-JWT_SCOPE"));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/private/file.txt", NULL,
+				  "Accept: text/html,application/xhtml+xml,*/*;q=0.8", NULL, &r),
+			401);
+	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Location"));
+	CU_ASSERT_PTR_NULL(strstr(r.body ? r.body : "", "apache gated"));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/private/file.txt", t.revoked, NULL, NULL,
+				  &r), 401);
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+		   "Bearer realm=\"jwtgate\", error=\"invalid_token\", "
+		   "error_description=\"the token has been revoked\"");
+	jg_it_response_clear(&r);
+	/* mod_authnz_fcgi relays the program's answer: the browser
+	 * navigation gets the 302 to the login. */
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/bearer/file.txt", NULL,
+				  "Accept: text/html,application/xhtml+xml,*/*;q=0.8", NULL, &r),
+			302);
+	ASSERT_STR(jg_it_header(&r, "Location"), ISSUER "/");
+	CU_ASSERT_PTR_NULL(strstr(r.body ? r.body : "", "authnz gated"));
+	jg_it_response_clear(&r);
+}
+
 static void
 test_apache_fcgid(void)
 {
-	struct jg_it_program programs[2];
+	struct jg_it_program programs[3];
 	struct jg_it_server_opts opts;
 	struct jg_it_server *ap;
 	struct jg_it_response r;
@@ -624,9 +799,12 @@ test_apache_fcgid(void)
 	programs[1].bin = t.bin;
 	programs[1].authorizer = true;
 	programs[1].env = env;
+	programs[2].prefix = "/api/";
+	programs[2].bin = t.bin;
+	programs[2].env = env;
 	memset(&opts, 0, sizeof(opts));
 	opts.programs = programs;
-	opts.nprograms = 2;
+	opts.nprograms = 3;
 	/* mod_authnz_fcgi does not start programs: resource.fcgi listens on
 	 * a loopback port by itself. */
 	port = jg_it_free_port();
@@ -663,6 +841,7 @@ test_apache_fcgid(void)
 	free(extra);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ap);
 	CU_ASSERT(jg_it_write_file(ap->htdocs, "private/file.txt", "apache gated\n", 0644));
+	CU_ASSERT(jg_it_write_file(ap->htdocs, "private/admin/file.txt", "apache admin\n", 0644));
 	CU_ASSERT(jg_it_write_file(ap->htdocs, "bearer/file.txt", "authnz gated\n", 0644));
 	CU_ASSERT(jg_it_write_file(ap->htdocs, "private/env.cgi", ENV_CGI, 0755));
 
@@ -677,6 +856,8 @@ test_apache_fcgid(void)
 	jg_it_response_clear(&r);
 	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/oauth/userinfo", t.admin, NULL, NULL, &r), 200);
 	jg_it_response_clear(&r);
+	apache_responder(ap);
+	apache_gate_answers(ap);
 
 	/* FcgidAccessChecker: allowed, and no Variable-* leaks. */
 	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/private/file.txt", t.valid, NULL, NULL, &r),

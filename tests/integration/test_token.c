@@ -46,6 +46,8 @@
 #define APP_CB_ENC "https%3A%2F%2Fapp.example%2Fcb"
 #define SPA_CB "https://spa.example/cb"
 #define QUICK_CB "https://quick.example/cb"
+#define TWO_SECRET "two-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+#define TWO_CB1 "https://two.example/cb1"
 
 /* Shared by the tests of this suite, which run in order: the first sets up
  * the instance and starts lighttpd, the last stops it (the harness cleans
@@ -57,7 +59,7 @@ static struct {
 	struct jg_keyring *ring;
 	struct jg_it_server *lt;
 	struct jg_it_client *client;
-	char *b_app, *b_other, *b_rs, *b_quick, *b_weird;
+	char *b_app, *b_other, *b_rs, *b_quick, *b_weird, *b_two;
 	/* Every issued token, for the independent verifier. */
 	struct json_object *issued;	/* [{"kind":"access"|"id","token":..,"aud":..}] */
 } t;
@@ -358,6 +360,23 @@ test_start(void)
 	t.b_rs = basic("rs", RS_SECRET);
 	t.b_quick = basic("quick", QUICK_SECRET);
 	t.b_weird = basic(WEIRD_ID, WEIRD_SECRET);
+	{
+		/* A client with two redirect URIs: it must always name one. */
+		char *uris[2] = { (char *)(uintptr_t)TWO_CB1,
+				  (char *)(uintptr_t)"https://two.example/cb2" };
+		struct jg_client c;
+
+		memset(&c, 0, sizeof(c));
+		c.client_id = (char *)(uintptr_t)"two";
+		CU_ASSERT_EQUAL_FATAL(jg_client_secret_hash(TWO_SECRET, &c.secret_hash), JG_OK);
+		c.redirect_uris = uris;
+		c.n_redirect_uris = 2;
+		c.grant_types = (char *)(uintptr_t)"authorization_code";
+		c.scopes = (char *)(uintptr_t)"openid api:read";
+		CU_ASSERT_EQUAL_FATAL(jg_store_client_add(t.store, &c, time(NULL)), JG_OK);
+		free(c.secret_hash);
+	}
+	t.b_two = basic("two", TWO_SECRET);
 
 	bin = jg_it_build_path("cgi-bin/token.fcgi");
 	CU_ASSERT_EQUAL_FATAL(access(bin, X_OK), 0);
@@ -400,6 +419,7 @@ test_stop(void)
 	free(t.b_rs);
 	free(t.b_quick);
 	free(t.b_weird);
+	free(t.b_two);
 	json_object_put(t.issued);
 }
 
@@ -624,7 +644,7 @@ test_code_rules(void)
 		{ "public client without PKCE", "spa", SPA_CB, NULL, NULL,
 		  "&client_id=spa&redirect_uri=https%3A%2F%2Fspa.example%2Fcb",
 		  400, "invalid_grant", true },
-		{ "redirect_uri missing", "app", APP_CB, CHALLENGE, "app",
+		{ "redirect_uri missing, client has two", "two", TWO_CB1, CHALLENGE, "two",
 		  "&code_verifier=" VERIFIER, 400, "invalid_request", false },
 	};
 	struct answer a;
@@ -635,7 +655,8 @@ test_code_rules(void)
 		char *body = jg_xasprintf("grant_type=authorization_code&code=%s%s", code,
 					  cases[i].params);
 		const char *hdr = cases[i].auth_header_of == NULL ? NULL :
-			strcmp(cases[i].auth_header_of, "app") == 0 ? t.b_app : t.b_other;
+			strcmp(cases[i].auth_header_of, "app") == 0 ? t.b_app :
+			strcmp(cases[i].auth_header_of, "two") == 0 ? t.b_two : t.b_other;
 
 		put_code(code, cases[i].client, cases[i].redirect, "openid offline_access",
 			 NULL, cases[i].challenge);
@@ -650,6 +671,19 @@ test_code_rules(void)
 		free(body);
 		free(code);
 	}
+
+	/* RFC 6749 section 4.1.3 and OpenID Connect Core 1.0 section
+	 * 3.1.3.2: a client with one registered URI that left redirect_uri
+	 * out of the authorization request (authorize.fcgi then binds the
+	 * code to that URI) may leave it out here too. */
+	put_code("it-rule-code-omitted-0123456789", "app", APP_CB, "api:read", NULL,
+		 CHALLENGE);
+	post("/oauth/token", t.b_app, "grant_type=authorization_code&code="
+	     "it-rule-code-omitted-0123456789&code_verifier=" VERIFIER, &a);
+	assert_tokens(&a);
+	ASSERT_STR(jstr(a.json, "scope"), "api:read");
+	answer_clear(&a);
+	CU_ASSERT_FALSE(code_unused("it-rule-code-omitted-0123456789"));
 }
 
 static void

@@ -1152,6 +1152,118 @@ test_cors(void)
 	jg_gate_free(g);
 }
 
+/* The authorizer role and CORS: a preflight carries no credentials
+ * (Fetch standard, CORS-preflight request), so for an allowed origin the
+ * gate answers it itself; a denial carries the CORS headers so the page
+ * can read it; an allow leaves CORS to the content behind. */
+static void
+test_authorizer_cors(void)
+{
+	static const struct {
+		const char *what, *method, *origin, *acrm;
+		enum tok tok;
+		int status;
+		bool acao;	/* Access-Control-Allow-Origin: https://app.test */
+		bool vary;	/* Vary: Origin */
+	} cases[] = {
+		{ "preflight, allowed origin, no token", "OPTIONS", "https://app.test", "GET",
+		  TK_NONE, 204, true, true },
+		{ "preflight, other origin: the gate as usual", "OPTIONS", "https://evil.test",
+		  "GET", TK_NONE, 401, false, true },
+		{ "OPTIONS without Access-Control-Request-Method is no preflight", "OPTIONS",
+		  "https://app.test", NULL, TK_NONE, 401, true, true },
+		{ "OPTIONS without Origin is no preflight", "OPTIONS", NULL, "GET",
+		  TK_NONE, 401, false, true },
+		{ "GET without a token from the allowed origin", "GET", "https://app.test",
+		  NULL, TK_NONE, 401, true, true },
+		{ "GET with a bad token from the allowed origin", "GET", "https://app.test",
+		  NULL, TK_EXPIRED, 401, true, true },
+		{ "GET with a valid token: allowed, CORS left to the content", "GET",
+		  "https://app.test", NULL, TK_VALID, 200, false, false },
+	};
+	struct jg_gate *g = gate_new();
+	size_t i, saved;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct jg_request req;
+		struct jg_response resp;
+		const char *extra[4] = { NULL, NULL, NULL, NULL };
+		char *owned[3] = { NULL, NULL, NULL };
+		size_t n = 0;
+
+		if (cases[i].origin)
+			extra[n++] = owned[0] = jg_xasprintf("HTTP_ORIGIN=%s", cases[i].origin);
+		if (cases[i].acrm)
+			extra[n++] = owned[1] = jg_xasprintf(
+				"HTTP_ACCESS_CONTROL_REQUEST_METHOD=%s", cases[i].acrm);
+		if (cases[i].tok != TK_NONE)
+			extra[n++] = owned[2] = jg_xasprintf("HTTP_AUTHORIZATION=Bearer %s",
+							     f.tokens[cases[i].tok]);
+		request(&req, JG_ROLE_AUTHORIZER, cases[i].method, "/private/data.json",
+			extra, NULL, T0);
+		jg_response_init(&resp);
+		jg_gate_handle(g, &req, &resp);
+		if (resp.status != cases[i].status)
+			fprintf(stderr, "authorizer CORS case failed: %s (%d)\n",
+				cases[i].what, resp.status);
+		CU_ASSERT_EQUAL(resp.status, cases[i].status);
+		if (cases[i].acao) {
+			ASSERT_STR(jg_response_header(&resp, "Access-Control-Allow-Origin"),
+				   "https://app.test");
+		} else {
+			CU_ASSERT_PTR_NULL(jg_response_header(&resp,
+							      "Access-Control-Allow-Origin"));
+		}
+		if (cases[i].vary) {
+			ASSERT_STR(jg_response_header(&resp, "Vary"), "Origin");
+		} else {
+			CU_ASSERT_PTR_NULL(jg_response_header(&resp, "Vary"));
+		}
+		if (cases[i].status == 204) {
+			ASSERT_STR(jg_response_header(&resp, "Access-Control-Allow-Methods"),
+				   "GET, POST");
+			ASSERT_STR(jg_response_header(&resp, "Access-Control-Allow-Headers"),
+				   "Authorization, Content-Type");
+			ASSERT_STR(jg_response_header(&resp, "Access-Control-Max-Age"), "600");
+			CU_ASSERT_PTR_NULL(jg_response_header(&resp, "WWW-Authenticate"));
+			CU_ASSERT_EQUAL(resp.body_len, 0);
+		}
+		if (cases[i].status == 401)
+			CU_ASSERT_PTR_NOT_NULL(jg_response_header(&resp, "WWW-Authenticate"));
+		if (cases[i].status == 200) {
+			ASSERT_STR(jg_response_header(&resp, "Variable-JWT_SUB"), ALICE);
+		} else {
+			CU_ASSERT_PTR_NULL(jg_response_header(&resp, "Variable-JWT_SUB"));
+		}
+		jg_response_clear(&resp);
+		jg_request_clear(&req);
+		free(owned[0]);
+		free(owned[1]);
+		free(owned[2]);
+	}
+	/* Without cors_origin the preflight is gated like any request. */
+	saved = f.config->ncors_origin;
+	f.config->ncors_origin = 0;
+	{
+		struct jg_request req;
+		struct jg_response resp;
+		const char *extra[] = { "HTTP_ORIGIN=https://app.test",
+			"HTTP_ACCESS_CONTROL_REQUEST_METHOD=GET", NULL };
+
+		request(&req, JG_ROLE_AUTHORIZER, "OPTIONS", "/private/data.json", extra,
+			NULL, T0);
+		jg_response_init(&resp);
+		jg_gate_handle(g, &req, &resp);
+		CU_ASSERT_EQUAL(resp.status, 401);
+		CU_ASSERT_PTR_NULL(jg_response_header(&resp, "Access-Control-Allow-Origin"));
+		CU_ASSERT_PTR_NULL(jg_response_header(&resp, "Vary"));
+		jg_response_clear(&resp);
+		jg_request_clear(&req);
+	}
+	f.config->ncors_origin = saved;
+	jg_gate_free(g);
+}
+
 static void
 test_scope_has(void)
 {
@@ -1180,6 +1292,7 @@ main(void)
 		{ "authorizer role", test_authorizer },
 		{ "nginx auth_request endpoint", test_nginx_gate },
 		{ "CORS", test_cors },
+		{ "CORS in the authorizer role", test_authorizer_cors },
 		{ "external issuer keys", test_external_issuer },
 		{ "verified-token cache and revocation", test_cache },
 		{ "keyring reload", test_keyring_reload },

@@ -41,6 +41,9 @@
 #define RFC7636_CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 #define APP_CB "https://app.example/cb"
+#define TWO_SECRET "two-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+#define TWO_CB1 "https://two.example/cb1"
+#define TWO_CB2 "https://two.example/cb2"
 #define SPA_CB "https://spa.example/cb"
 
 /* A scratch instance: configuration, store, keyring, endpoint context. */
@@ -148,6 +151,23 @@ fixture_open(struct fixture *fx, unsigned busy_ms)
 	add_client(fx->store, "short", SHORT_SECRET, "https://short.example/cb",
 		   "authorization_code refresh_token", "openid api:read", "RS256",
 		   120, 100, 250);
+	{
+		/* A client with two redirect URIs: it must name one. */
+		char *uris[2] = { (char *)(uintptr_t)TWO_CB1, (char *)(uintptr_t)TWO_CB2 };
+		struct jg_client c;
+
+		memset(&c, 0, sizeof(c));
+		c.client_id = (char *)(uintptr_t)"two";
+		if (jg_client_secret_hash(TWO_SECRET, &c.secret_hash) != JG_OK)
+			die("hash", "two");
+		c.redirect_uris = uris;
+		c.n_redirect_uris = 2;
+		c.grant_types = (char *)(uintptr_t)"authorization_code";
+		c.scopes = (char *)(uintptr_t)"openid api:read";
+		if (jg_store_client_add(fx->store, &c, T0 - 1000) != JG_OK)
+			die("client add", "two");
+		free(c.secret_hash);
+	}
 	fx->ctx.config = fx->config;
 	fx->ctx.store = fx->store;
 	fx->ctx.ring = fx->ring;
@@ -689,10 +709,22 @@ test_authorization_code(void)
 		  "app", APP_CB, "sub-alice", "api:read", NULL, true, T0 + 60,
 		  "app", APP_SECRET, BASIC, APP_CB "/", RFC7636_VERIFIER, NULL,
 		  400, "invalid_grant", false, false, false },
-		{ "redirect_uri missing: refused before the code is used",
+		{ "redirect_uri missing, client has two: refused before the code is used",
+		  "two", TWO_CB1, "sub-alice", "api:read", NULL, true, T0 + 60,
+		  "two", TWO_SECRET, BASIC, NULL, RFC7636_VERIFIER, NULL,
+		  400, "invalid_request", false, false, true },
+		{ "redirect_uri sent by the client with two",
+		  "two", TWO_CB1, "sub-alice", "api:read", NULL, true, T0 + 60,
+		  "two", TWO_SECRET, BASIC, TWO_CB1, RFC7636_VERIFIER, NULL,
+		  200, NULL, false, false, false },
+		{ "redirect_uri omitted, client has one (RFC 6749 4.1.3, OIDC Core 3.1.3.2)",
 		  "app", APP_CB, "sub-alice", "api:read", NULL, true, T0 + 60,
 		  "app", APP_SECRET, BASIC, NULL, RFC7636_VERIFIER, NULL,
-		  400, "invalid_request", false, false, true },
+		  200, NULL, true, false, false },
+		{ "redirect_uri omitted, code bound to a URI not the registered one",
+		  "app", "https://app.example/old", "sub-alice", "api:read", NULL, true, T0 + 60,
+		  "app", APP_SECRET, BASIC, NULL, RFC7636_VERIFIER, NULL,
+		  400, "invalid_grant", false, false, false },
 		{ "code_verifier missing (RFC 7636 4.6)",
 		  "app", APP_CB, "sub-alice", "api:read", NULL, true, T0 + 60,
 		  "app", APP_SECRET, BASIC, APP_CB, NULL, NULL,
@@ -1416,6 +1448,19 @@ test_introspect(void)
 	answer_clear(&a);
 	free(body);
 
+	/* One second before exp: still active. */
+	body = jg_xasprintf("token=%s", jstr(a0.json, "access_token"));
+	call(&fx, "/oauth/introspect", b_other, body, T0 + 599, &a);
+	CU_ASSERT_EQUAL(a.resp.status, 200);
+	CU_ASSERT_TRUE(json_object_get_boolean(jg_json_get(a.json, "active")));
+	answer_clear(&a);
+	free(body);
+	/* From exp on the token is inactive: the validation leeway (60 s in
+	 * this configuration) is for other servers' clocks, not for the
+	 * issuer's own (RFC 7662 section 2.2, RFC 7519 section 4.1.4). */
+	CU_ASSERT_EQUAL(fx.config->leeway, 60);
+	introspect_inactive(&fx, jstr(a0.json, "access_token"), T0 + 600);
+	introspect_inactive(&fx, jstr(a0.json, "access_token"), T0 + 630);
 	/* Expired (exp + leeway passed), an ID token, garbage: inactive. */
 	introspect_inactive(&fx, jstr(a0.json, "access_token"), T0 + 600 + 60);
 	introspect_inactive(&fx, jstr(a0.json, "id_token"), T0 + 10);

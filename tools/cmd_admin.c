@@ -325,12 +325,13 @@ out:
 
 static const char init_usage[] =
 "usage: jwtgate init --issuer URL [--dir DIR] [--htdocs DIR] [--config FILE]\n"
-"                    [--force]\n"
+"                    [--access-token-alg ALG] [--id-token-alg ALG] [--force]\n"
 "\n"
 "Sets up an instance: writes the configuration file, creates the database\n"
 "(DIR/jwtgate.db) and the key folder (DIR/keys, mode 0700) with two signing\n"
 "keys (ID tokens: RS256, which OpenID Connect requires; access tokens:\n"
-"ES256), and writes .well-known/openid-configuration and\n"
+"ES256; unless --id-token-alg or --access-token-alg say otherwise), and\n"
+"writes .well-known/openid-configuration and\n"
 ".well-known/jwks.json into the document root (DIR/htdocs).  Prints where\n"
 "everything is.\n"
 "\n"
@@ -345,6 +346,13 @@ SYSCONFDIR "/jwtgate when neither --config, --dir nor $JWTGATE_CONF is given.\n"
 "  --dir DIR      folder of the database, keys and document root\n"
 "  --htdocs DIR   the web server's document root, instead of DIR/htdocs\n"
 "  --config FILE  the configuration file to write\n"
+"  --access-token-alg ALG\n"
+"                 sign access tokens with ALG instead of ES256 (written to\n"
+"                 the configuration as access_token_alg)\n"
+"  --id-token-alg ALG\n"
+"                 sign ID tokens with ALG instead of RS256 (id_token_alg)\n"
+"                 ALG: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384\n"
+"                 ES512 EdDSA\n"
 "  --force        rewrite an existing configuration file from the template\n"
 "                 (edits to it are lost); the database and keys are kept,\n"
 "                 missing ones are made: running init again is safe\n"
@@ -357,7 +365,9 @@ enum {
 	OPT_ISSUER = JG_OPT_CONFIG + 1,
 	OPT_DIR,
 	OPT_HTDOCS,
-	OPT_FORCE
+	OPT_FORCE,
+	OPT_ACCESS_ALG,
+	OPT_ID_ALG
 };
 
 static const struct option init_options[] = {
@@ -366,6 +376,8 @@ static const struct option init_options[] = {
 	{ "htdocs", required_argument, NULL, OPT_HTDOCS },
 	{ "config", required_argument, NULL, JG_OPT_CONFIG },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "access-token-alg", required_argument, NULL, OPT_ACCESS_ALG },
+	{ "id-token-alg", required_argument, NULL, OPT_ID_ALG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -522,7 +534,7 @@ int
 jg_cmd_init(int argc, char **argv)
 {
 	const char *issuer = NULL, *dir_arg = NULL, *htdocs_arg = NULL;
-	const char *config_arg = NULL, *env;
+	const char *config_arg = NULL, *env, *algs[2] = { NULL, NULL };
 	char *conf = NULL, *dir = NULL, *htdocs = NULL, *text = NULL, *tmp = NULL;
 	char *errmsg = NULL, *folder;
 	struct jg_config *config = NULL;
@@ -555,6 +567,13 @@ jg_cmd_init(int argc, char **argv)
 			break;
 		case OPT_FORCE:
 			force = true;
+			break;
+		case OPT_ACCESS_ALG:
+		case OPT_ID_ALG:
+			if (!jg_keyring_alg_supported(jg_alg_from_name(optarg)))
+				return jg_cli_usage_error("init", "unsupported algorithm"
+					" '%s' (want RS*, PS*, ES* or EdDSA)", optarg);
+			algs[c == OPT_ID_ALG] = optarg;
 			break;
 		default:
 			return jg_cli_option_error("init", c, argv);
@@ -605,6 +624,24 @@ jg_cmd_init(int argc, char **argv)
 			     " fragment (http only for localhost, 127.0.0.1, [::1])",
 			     issuer);
 		goto out;
+	}
+	/* The template has each algorithm as a commented default. */
+	for (i = 0; i < 2; i++) {
+		static const char *const alg_keys[2] = { "access_token_alg", "id_token_alg" };
+		char *old, *new;
+		bool replaced;
+
+		if (algs[i] == NULL)
+			continue;
+		old = jg_xasprintf("#%s = %s\n", alg_keys[i], i ? "RS256" : "ES256");
+		new = setting_line(alg_keys[i], algs[i]);
+		replaced = replace_line(&text, old, new);
+		free(old);
+		free(new);
+		if (!replaced) {
+			jg_cli_error("the configuration template has no %s line", alg_keys[i]);
+			goto out;
+		}
 	}
 
 	/* The configuration is written under a temporary name first and

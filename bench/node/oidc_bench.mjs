@@ -83,6 +83,19 @@ const provider = new Provider(issuer, {
   enabledJWA: { idTokenSigningAlgValues: ['ES256', 'RS256'] },
   pkce: { methods: ['S256'], required: () => true },
   rotateRefreshToken: true,
+  // The codes are prepared minutes before they are used: an hour, as
+  // bench/setup gives jwtgate's (oidc-provider's default is 60 s, after
+  // which every exchange fails with invalid_grant).  The rest as jwtgate's
+  // bench configuration: one-hour access and ID tokens, refresh tokens of
+  // 30 days.
+  ttl: {
+    AuthorizationCode: 3600,
+    AccessToken: 3600,
+    ClientCredentials: 3600,
+    IdToken: 3600,
+    RefreshToken: 30 * 86400,
+    Grant: 30 * 86400,
+  },
   findAccount: (ctx, id) => ({
     accountId: id,
     claims: () => ({ sub: id, name: 'Alice Liddell', email: 'alice@example.org', email_verified: false }),

@@ -322,6 +322,20 @@ check "init --force keeps the database (user zed is still there)" grep -q '^zed	
 got=$(json "$keys/keyring.json" 'sorted(k["kid"] for k in d["keys"])')
 check "init --force keeps the keys" test "$got" = "$want"
 
+# An init that fails after it made the database (here: the document root
+# cannot be created, its parent is a file) leaves no configuration and no
+# temporary file, and can simply be run again.
+: >"$tmp/plainfile"
+run init --issuer https://id.example.org --dir "$tmp/inst5" --htdocs "$tmp/plainfile/www"
+expect_rejected "init with a document root that cannot be made: exit 1" "cannot create"
+check "the failed init leaves no configuration file" test ! -e "$tmp/inst5/jwtgate.conf"
+check "the failed init leaves no temporary configuration" \
+	test "$(find "$tmp/inst5" -maxdepth 1 -name '*.init-*' | wc -l)" -eq 0
+run init --issuer https://id.example.org --dir "$tmp/inst5"
+expect_ok "init again after the failed one: exit 0"
+check "the second init writes the configuration" test -f "$tmp/inst5/jwtgate.conf"
+check "and two keys" test "$(find "$tmp/inst5/keys" -name '*.pem' | wc -l)" -eq 2
+
 # ------------------------------------------------------------ init: other places
 
 run init --issuer https://id.example.org --dir "$tmp/inst2" --htdocs "$tmp/www"
@@ -332,6 +346,28 @@ check "init --htdocs writes jwks.json there" test -f "$tmp/www/.well-known/jwks.
 check "init --htdocs names it in the configuration" \
 	grep -qx "htdocs = $tmp/www" "$tmp/inst2/jwtgate.conf"
 check "init --htdocs makes no DIR/htdocs" test ! -e "$tmp/inst2/htdocs"
+
+# "RS256 for ID tokens and ES256 for access tokens unless configured
+# otherwise": init can be told other algorithms, and writes them down.
+run init --issuer https://id.example.org --dir "$tmp/inst4" \
+	--access-token-alg EdDSA --id-token-alg PS256
+expect_ok "init --access-token-alg EdDSA --id-token-alg PS256: exit 0"
+got=$(json "$tmp/inst4/keys/keyring.json" 'sorted((k["purpose"], k["alg"], k["state"]) for k in d["keys"])')
+check "the keyring: an EdDSA access key and a PS256 ID key (got $got)" \
+	test "$got" = '[["access", "EdDSA", "current"], ["id", "PS256", "current"]]'
+check "the configuration says access_token_alg = EdDSA" \
+	grep -qx 'access_token_alg = EdDSA' "$tmp/inst4/jwtgate.conf"
+check "the configuration says id_token_alg = PS256" \
+	grep -qx 'id_token_alg = PS256' "$tmp/inst4/jwtgate.conf"
+got=$(json "$tmp/inst4/htdocs/.well-known/openid-configuration" 'd["id_token_signing_alg_values_supported"]')
+check "openid-configuration offers PS256 ID tokens (got $got)" test "$got" = '["PS256"]'
+for bad in HS256 none rs256; do
+	run init --issuer https://id.example.org --dir "$tmp/inst6" --access-token-alg "$bad"
+	expect_usage "init --access-token-alg $bad: exit 2"
+done
+run init --issuer https://id.example.org --dir "$tmp/inst6" --id-token-alg HS512
+expect_usage "init --id-token-alg HS512: exit 2"
+check "the refused inits made nothing" test ! -e "$tmp/inst6"
 
 JWTGATE_CONF=$tmp/inst3/my.conf run init --issuer http://localhost:8080
 expect_ok "init with JWTGATE_CONF and no --dir: exit 0"
@@ -381,7 +417,8 @@ cat >"$tmp/prompt.py" <<'PYEOF'
 import os, pty, sys, time
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(sys.argv[1], [sys.argv[1], "user", "add", sys.argv[2]])
+    os.execv(sys.argv[1], [sys.argv[1], "user",
+                           os.environ.get("PROMPT_VERB", "add"), sys.argv[2]])
 out = b""
 def read_for(seconds, to_prompt=True):
     global out
@@ -418,6 +455,22 @@ check "user add on a terminal with two different passwords: exit 1 (got $rc)" te
 check "the mismatch is reported" grep -q '^jwtgate: the passwords do not match' "$tmp/out"
 check "user tina was not added" \
 	test "$(sql "$db" "SELECT count(*) FROM users WHERE username = 'tina'")" = 0
+hash_before=$(sql "$db" "SELECT password_hash FROM users WHERE username = 'terry'")
+PROMPT_VERB=passwd "$PY" "$tmp/prompt.py" "$JWTGATE" terry 'tty-secret-2' 'tty-secret-2' >"$tmp/out" 2>&1
+rc=$?
+expect_ok "user passwd on a terminal, the new password typed twice: exit 0"
+check "user passwd asks for the password twice" \
+	test "$(grep -c -e '^New password for terry: ' -e '^Retype the password: ' "$tmp/out")" -eq 2
+check "the password typed for user passwd is not echoed" \
+	test "$(grep -c 'tty-secret-2' "$tmp/out")" -eq 0
+hash_after=$(sql "$db" "SELECT password_hash FROM users WHERE username = 'terry'")
+check "user passwd on a terminal stores a new yescrypt hash" \
+	test "$hash_after" != "$hash_before" -a "${hash_after:0:3}" = '$y$'
+PROMPT_VERB=passwd "$PY" "$tmp/prompt.py" "$JWTGATE" terry 'tty-secret-3' 'tty-secret-4' >"$tmp/out" 2>&1
+rc=$?
+check "user passwd on a terminal with two different passwords: exit 1 (got $rc)" test "$rc" -eq 1
+check "the hash is unchanged after the mismatch" \
+	test "$(sql "$db" "SELECT password_hash FROM users WHERE username = 'terry'")" = "$hash_after"
 run user del terry
 expect_ok "user del terry: exit 0"
 
@@ -597,6 +650,34 @@ expect_rejected "client show of a deleted client: exit 1" "no client 'spa'"
 check "client del removes its redirect URIs" \
 	test "$(sql "$db" "SELECT count(*) FROM client_uris WHERE client_id = 'spa'")" = 0
 
+# Every option of client add lands in the database and in client show.
+run client add fp --redirect-uri https://fp.example/cb --first-party \
+	--post-logout-uri https://fp.example/bye --post-logout-uri https://fp.example/bye2 \
+	--grant authorization_code --scope 'openid email' --name 'First Party' \
+	--access-token-lifetime 300 --refresh-idle-lifetime 3600 \
+	--refresh-absolute-lifetime 86400
+expect_ok "client add with --first-party, --post-logout-uri and lifetimes: exit 0"
+got=$(sql "$db" "SELECT first_party || '|' || grant_types || '|' || scopes || '|' || access_token_lifetime || '|' || refresh_idle_lifetime || '|' || refresh_absolute_lifetime || '|' || coalesce(id_token_alg, 'NULL') FROM clients WHERE client_id = 'fp'")
+check "first_party, grant, scopes and lifetimes are stored (got '$got')" \
+	test "$got" = '1|authorization_code|openid email|300|3600|86400|NULL'
+got=$(sql "$db" "SELECT group_concat(uri, ' ') FROM (SELECT uri FROM client_uris WHERE client_id = 'fp' AND kind = 1 ORDER BY position)")
+check "both post-logout redirect URIs are stored in order (got '$got')" \
+	test "$got" = 'https://fp.example/bye https://fp.example/bye2'
+got=$(sql "$db" "SELECT count(*) FROM clients WHERE client_id = 'web' AND first_party = 0")
+check "a client without --first-party is not first-party" test "$got" = 1
+run client show fp
+check "client show: first_party yes" grep -qx 'first_party: yes' "$tmp/out"
+check "client show: each post-logout URI" \
+	test "$(grep -cx -e 'post_logout_redirect_uri: https://fp.example/bye' \
+		-e 'post_logout_redirect_uri: https://fp.example/bye2' "$tmp/out")" -eq 2
+check "client show: the access token lifetime" grep -qx 'access_token_lifetime: 300' "$tmp/out"
+run client add fp2 --redirect-uri https://fp.example/cb --post-logout-uri 'https://fp.example/bye#x'
+expect_rejected "client add --post-logout-uri with a fragment: exit 1" "post-logout"
+check "the refused client was not stored" \
+	test "$(sql "$db" "SELECT count(*) FROM clients WHERE client_id = 'fp2'")" = 0
+run client del fp
+expect_ok "client del fp: exit 0"
+
 # ------------------------------------------------------------ keys
 
 run key list
@@ -657,6 +738,21 @@ got=$(json "$wk/openid-configuration" 'd["id_token_signing_alg_values_supported"
 check "openid-configuration after rotation (got $got)" test "$got" = '["RS256"]'
 run key rotate --alg ES256
 expect_usage "key rotate --alg without --purpose: exit 2"
+
+# "ES256 for access tokens unless configured otherwise": with
+# access_token_alg set in the configuration, rotation makes a key of it.
+cp "$conf" "$tmp/eddsa.conf"
+sed -i 's/^#access_token_alg = ES256$/access_token_alg = EdDSA/' "$tmp/eddsa.conf"
+check "the configuration template has the access_token_alg line (set to EdDSA)" \
+	grep -qx 'access_token_alg = EdDSA' "$tmp/eddsa.conf"
+run --config "$tmp/eddsa.conf" key rotate --purpose access
+expect_ok "key rotate --purpose access with access_token_alg = EdDSA: exit 0"
+check "the new current access key is an EdDSA key" \
+	grep -Eq '^access: [A-Za-z0-9_-]{43} \(EdDSA\) is current; ' "$tmp/out"
+got=$(json "$keys/keyring.json" '[k["alg"] for k in d["keys"] if k["purpose"] == "access" and k["state"] == "current"]')
+check "the keyring's current access key is EdDSA (got $got)" test "$got" = '["EdDSA"]'
+got=$(json "$wk/jwks.json" 'sorted(k["crv"] for k in d["keys"] if k["kty"] == "OKP")')
+check "jwks.json publishes the Ed25519 key (got $got)" test "$got" = '["Ed25519"]'
 
 # One current ID key per algorithm (issue 5 point 3: RS256 ID tokens by
 # default, another algorithm per client).  A client's algorithm needs a

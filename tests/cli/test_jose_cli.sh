@@ -287,6 +287,8 @@ check "the replaced key file keeps mode 0600" \
 	test "$(stat -c %a "$tmp/ES256.pem")" = 600
 run key generate --alg ES256 --out "$tmp/no/such/dir/k.pem"
 expect_rejected "key generate into a missing folder: exit 1"
+check "key generate leaves no temporary file behind" \
+	test "$(find "$tmp" -name '*.tmp.*' | wc -l)" -eq 0
 
 # ------------------------------------------------------------ jws sign / verify
 
@@ -381,6 +383,40 @@ run jws verify --jwk "$tmp/RS256.pub.jwk" "$tok"
 expect_rejected "jws verify with the wrong key: exit 1" '^jwtgate: rejected: '
 run_in "$tmp/payload" jws sign --key "$tmp/set.jwks"
 expect_rejected "jws sign with a set of several keys needs --kid" "--kid"
+
+# A private JWK (not PEM) is used for its public part: RFC 7515 appendix
+# A.3.1's P-256 key (with "d") and A.3's ES256 token, whose payload holds
+# CRLF; printed byte for byte.  The same key in a JWK Set, and A.1.1's
+# HMAC key with A.1's token (signing input with CRLF in the header).
+cat >"$tmp/rfc7515-a3.jwk" <<'JWKEOF'
+{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI"}
+JWKEOF
+echo "{\"keys\":[$(cat "$tmp/RS256.pub.jwk"),$(cat "$tmp/rfc7515-a3.jwk")]}" >"$tmp/rfc7515-a3.jwks"
+printf '{"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}' >"$tmp/rfc7515-payload"
+a3_token=eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q
+a1_token=eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk
+printf '{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}' >"$tmp/rfc7515-a1.jwk"
+for f in rfc7515-a3.jwk rfc7515-a3.jwks; do
+	run jws verify --jwk "$tmp/$f" "$a3_token"
+	if [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/rfc7515-payload"; then
+		ok "jws verify: RFC 7515 A.3 token with the private key A.3.1 in $f"
+	else
+		not_ok "jws verify: RFC 7515 A.3 token with the private key A.3.1 in $f" "exit status $rc"
+	fi
+done
+run jws verify --jwk "$tmp/rfc7515-a1.jwk" "$a1_token"
+if [ "$rc" -eq 0 ] && cmp -s "$tmp/out" "$tmp/rfc7515-payload"; then
+	ok "jws verify: RFC 7515 A.1 HS256 token with the A.1.1 key"
+else
+	not_ok "jws verify: RFC 7515 A.1 HS256 token with the A.1.1 key" "exit status $rc"
+fi
+run jws verify --jwk "$tmp/rfc7515-a3.jwk" "${a3_token%?}A"
+expect_rejected "jws verify: RFC 7515 A.3 token with its last character changed" '^jwtgate: rejected: '
+run jwt verify --key "$tmp/rfc7515-a3.jwk" --now 1300819000 "$a3_token"
+expect_out "jwt verify: RFC 7515 A.3 claims with --now before their exp" \
+	'{"iss":"joe","exp":1300819380,"http://example.com/is_root":true}'
+run jwt verify --key "$tmp/rfc7515-a3.jwk" "$a3_token"
+expect_rejected "jwt verify: RFC 7515 A.3 claims expired in 2011" '^jwtgate: rejected: .*exp'
 
 # ------------------------------------------------------------ jwt sign / verify
 

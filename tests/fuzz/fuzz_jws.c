@@ -5,7 +5,12 @@
  * made with "jwtgate key generate", never used anywhere else).  The seed
  * tokens in corpus/fuzz_jws were signed with these keys, so mutations reach
  * the signature checks.  A token that verifies must decode to the same
- * header and payload, and be refused once its algorithm is not allowed. */
+ * header and payload, and be refused once its algorithm is not allowed.
+ * The JWT layer (common/claims.c) is fuzzed on the same input: the claims
+ * of every decodable token go through jg_claims_check (unsigned, so that
+ * mutated claims reach it), and jg_jwt_verify must accept exactly when
+ * jg_jws_verify accepts, the payload is a strict JSON object and
+ * jg_claims_check accepts it. */
 #include "config.h"
 
 #include <stdint.h>
@@ -14,6 +19,8 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "claims.h"
+#include "json.h"
 #include "jwk.h"
 #include "jws.h"
 
@@ -53,6 +60,57 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* The claims layer: dec is the decoded token (or NULL), ver the verified
+ * one (or NULL).  The policy is that of an access token of the seeds. */
+static void
+check_jwt(const char *s, size_t size, const struct jg_jws *dec,
+	  const struct jg_jws *ver)
+{
+	static const enum jg_alg all[] = { JG_ALG_HS256, JG_ALG_HS512,
+		JG_ALG_RS256, JG_ALG_RS384, JG_ALG_PS256, JG_ALG_PS512,
+		JG_ALG_ES256, JG_ALG_ES384, JG_ALG_ES512, JG_ALG_EDDSA };
+	static const char *const required[] = { "sub", "jti", NULL };
+	struct jg_claims_policy pol;
+	struct json_object *claims = NULL;
+	struct jg_jwt *jwt = NULL;
+	const char *why = NULL;
+	enum jg_err cerr = JG_ERR_MALFORMED, jerr;
+	size_t i;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.now = 1800000000;
+	pol.leeway = 60;
+	pol.iss = "https://issuer.example";
+	pol.aud = "api";
+	pol.typ = JG_TYP_ID;
+	pol.typ_optional = true;
+	pol.required = required;
+	if (dec != NULL &&
+	    jg_json_parse_object((const char *)dec->payload, dec->payload_len,
+				 &claims, NULL) == JG_OK) {
+		cerr = jg_claims_check(dec->header, claims, &pol, &why);
+		if (cerr != JG_OK && why == NULL)
+			abort();
+	}
+	jerr = jg_jwt_verify(s, size, keys, all, sizeof(all) / sizeof(all[0]),
+			     &pol, &jwt, &why);
+	if (jerr == JG_OK) {
+		if (ver == NULL || cerr != JG_OK || jwt == NULL ||
+		    jwt->jws->key == NULL || !json_object_equal(jwt->claims, claims))
+			abort();
+	} else if (why == NULL || jwt != NULL) {
+		abort();
+	} else if (ver != NULL && cerr == JG_OK) {
+		/* Verified with the wider list of the caller: only an alg
+		 * missing from this list may refuse it. */
+		for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			if (all[i] == ver->alg)
+				abort();
+	}
+	jg_jwt_free(jwt);
+	json_object_put(claims);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -87,6 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (dec == NULL && err != JG_ERR_MALFORMED && err != JG_ERR_DENIED) {
 		abort();
 	}
+	check_jwt(s, size, dec, ver);
 	jg_jws_free(again);
 	jg_jws_free(ver);
 	jg_jws_free(dec);

@@ -2,6 +2,7 @@
  * (https://github.com/C2SP/wycheproof, files in $JG_WYCHEPROOF_DIR). */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +76,71 @@ static const struct exception exceptions[] = {
 	{ NULL, 0, false, NULL }
 };
 
+/* Vectors that Wycheproof marks "valid" or "acceptable" and jwtgate
+ * refuses by a rule of its own, each listed with its tcIds (inclusive
+ * ranges) and the reason.  The test fails unless the vectors the rule
+ * refuses are exactly these (every listed tcId met, refused, and no other). */
+struct by_rule {
+	const char *file;
+	int first, last;
+	const char *reason;
+};
+
+#define HMAC_SHORT_TAG "valid, refused: the tag is truncated below the hash" \
+	" size, and a JWS HMAC signature is the full tag (RFC 7518 section 3.2)"
+#define HMAC_SHORT_KEY "valid, refused: the key is shorter than the hash" \
+	" output (RFC 7518 section 3.2; SPEC.md JOSE rules)"
+#define RSA_MISSING_NULL "acceptable (MissingNull), refused: DigestInfo" \
+	" without the NULL parameters; RFC 8017 section 9.2 encodes the NULL" \
+	" and GnuTLS compares against that encoding"
+/* Groups of the HMAC files (the same tcIds in all three): 82-162 tag of
+ * half the hash size, 163-165 key of half the hash size, 166-168 both,
+ * 172-174 a 520-bit key with a half-size tag. */
+#define HMAC_RULES(f) \
+	{ f, 82, 108, HMAC_SHORT_TAG }, \
+	{ f, 163, 168, HMAC_SHORT_KEY }, \
+	{ f, 172, 174, HMAC_SHORT_TAG }
+
+static const struct by_rule by_rules[] = {
+	{ "rsa_signature_2048_sha256_test.json", 8, 8, RSA_MISSING_NULL },
+	{ "rsa_signature_2048_sha384_test.json", 8, 8, RSA_MISSING_NULL },
+	{ "rsa_signature_2048_sha512_test.json", 8, 8, RSA_MISSING_NULL },
+	{ "rsa_signature_3072_sha256_test.json", 8, 8, RSA_MISSING_NULL },
+	HMAC_RULES("hmac_sha256_test.json"),
+	HMAC_RULES("hmac_sha384_test.json"),
+	HMAC_RULES("hmac_sha512_test.json"),
+	{ NULL, 0, 0, NULL }
+};
+
+static const struct by_rule *
+find_by_rule(const char *file, int tc_id)
+{
+	size_t i;
+
+	for (i = 0; by_rules[i].file != NULL; i++)
+		if (strcmp(by_rules[i].file, file) == 0 &&
+		    tc_id >= by_rules[i].first && tc_id <= by_rules[i].last)
+			return &by_rules[i];
+	return NULL;
+}
+
+/* How many tcIds by_rules lists for file. */
+static unsigned
+by_rule_count(const char *file)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; by_rules[i].file != NULL; i++)
+		if (strcmp(by_rules[i].file, file) == 0)
+			n += (unsigned)(by_rules[i].last - by_rules[i].first + 1);
+	return n;
+}
+
 struct counts {
 	unsigned run;
+	unsigned by_rule;		/* refused by a rule, listed in by_rules[] */
+	unsigned unlisted;		/* refused by a rule, not listed: each fails */
 	unsigned accepted;		/* Wycheproof valid (or acceptable) */
 	unsigned refused;		/* Wycheproof invalid (or acceptable) */
 	unsigned acceptable;		/* of which "acceptable" */
@@ -225,6 +289,7 @@ run_file(const struct vfile *vf)
 							 "tag" : "sig");
 			const char *comment = str_member(tc, "comment");
 			const struct exception *ex;
+			bool ruled = false;
 			int tc_id = int_member(tc, "tcId");
 			unsigned char *msg, *sig;
 			size_t msglen, siglen;
@@ -261,6 +326,7 @@ run_file(const struct vfile *vf)
 				CU_ASSERT_FATAL(strcmp(result, "acceptable") == 0);
 				c.acceptable++;
 				expect = vf->accept_acceptable;
+				ruled = !expect;
 			}
 			/* Valid HMAC vectors jwtgate refuses by rule: a
 			 * short key (jg_jwk_usable), else a truncated tag
@@ -268,9 +334,20 @@ run_file(const struct vfile *vf)
 			if (vf->kind == KIND_HMAC && expect && short_key) {
 				c.short_key++;
 				expect = false;
+				ruled = true;
 			} else if (vf->kind == KIND_HMAC && expect && short_tag) {
 				c.short_tag++;
 				expect = false;
+				ruled = true;
+			}
+			/* A refusal by rule must be listed, and only those are. */
+			if (ruled != (find_by_rule(vf->name, tc_id) != NULL)) {
+				c.unlisted++;
+				fprintf(stderr, "%s tcId %d (%s): %s by rule, but"
+					" by_rules[] says otherwise\n", vf->name,
+					tc_id, result, ruled ? "refused" : "not refused");
+			} else if (ruled) {
+				c.by_rule++;
 			}
 			ex = find_exception(vf->name, tc_id);
 			if (ex != NULL) {
@@ -320,10 +397,15 @@ run_file(const struct vfile *vf)
 
 	printf("\n    %s: %u tests (numberOfTests %d): %u accepted, %u refused "
 	       "(%u acceptable, %u valid with a truncated tag, %u valid with a "
-	       "key shorter than the hash), %u listed exceptions, %u wrong\n",
+	       "key shorter than the hash; %u refused by a listed rule), "
+	       "%u listed exceptions, %u wrong\n",
 	       vf->name, c.run, number_of_tests, c.accepted, c.refused,
-	       c.acceptable, c.short_tag, c.short_key, c.excepted, c.wrong);
+	       c.acceptable, c.short_tag, c.short_key, c.by_rule, c.excepted,
+	       c.wrong);
 	CU_ASSERT(c.run == (unsigned)number_of_tests);
+	/* Every tcId by_rules[] lists for this file was met and refused. */
+	CU_ASSERT(c.unlisted == 0);
+	CU_ASSERT(c.by_rule == by_rule_count(vf->name));
 	/* Every exception listed for this file was met. */
 	{
 		unsigned listed = 0;
@@ -368,7 +450,51 @@ test_exception_table(void)
 		CU_ASSERT(known);
 		CU_ASSERT(exceptions[i].reason != NULL);
 	}
+	for (i = 0; by_rules[i].file != NULL; i++) {
+		bool known = false;
+
+		for (j = 0; j < sizeof(files) / sizeof(files[0]); j++)
+			if (strcmp(files[j].name, by_rules[i].file) == 0)
+				known = true;
+		CU_ASSERT(known);
+		CU_ASSERT(by_rules[i].reason != NULL);
+		CU_ASSERT(by_rules[i].first > 0 && by_rules[i].first <= by_rules[i].last);
+	}
 	CU_ASSERT(sizeof(files) / sizeof(files[0]) == 12);
+}
+
+/* Every vector file in the folder is in files[], so none is left out. */
+static void
+test_every_file(void)
+{
+	const char *dir = getenv("JG_WYCHEPROOF_DIR");
+	struct dirent *e;
+	unsigned seen = 0;
+	size_t j, len;
+	DIR *d;
+
+	CU_ASSERT_FATAL(dir != NULL && *dir != '\0');
+	d = opendir(dir);
+	if (d == NULL)
+		fprintf(stderr, "cannot open %s\n", dir);
+	CU_ASSERT_FATAL(d != NULL);
+	while ((e = readdir(d)) != NULL) {
+		bool known = false;
+
+		len = strlen(e->d_name);
+		if (len < 10 || strcmp(e->d_name + len - 10, "_test.json") != 0)
+			continue;
+		seen++;
+		for (j = 0; j < sizeof(files) / sizeof(files[0]); j++)
+			if (strcmp(files[j].name, e->d_name) == 0)
+				known = true;
+		if (!known)
+			fprintf(stderr, "%s/%s is not in the test's table\n", dir,
+				e->d_name);
+		CU_ASSERT(known);
+	}
+	closedir(d);
+	CU_ASSERT(seen == sizeof(files) / sizeof(files[0]));
 }
 
 static const struct jg_test tests[] = {
@@ -385,6 +511,7 @@ static const struct jg_test tests[] = {
 	{ "hmac_sha384 (HS384)", test_file_10 },
 	{ "hmac_sha512 (HS512)", test_file_11 },
 	{ "exception table", test_exception_table },
+	{ "every vector file of the folder is run", test_every_file },
 	{ NULL, NULL }
 };
 

@@ -4,7 +4,8 @@
 # up an instance in .demo/ (configuration, database, keys, a demo user and
 # the public client of the demo app), and runs lighttpd in the foreground
 # with the three FastCGI programs.  Ctrl-C (SIGINT) or SIGTERM stops it and
-# every process it started.  A second run reuses the build and the instance.
+# every process it started (so does closing its terminal).  A second run
+# reuses the build and the instance.
 set -euo pipefail
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -69,15 +70,12 @@ if [ ! -f "$build/Makefile" ]; then
   (cd "$build" && "$top/configure" >/dev/null)
 fi
 echo "demo.sh: building in build-demo/"
-make -C "$build" -j"$jobs" tools/jwtgate >/dev/null
-programs=()
-for p in authorize token resource; do
-  if [ -f "cgi-bin/$p.c" ] && make -C "$build" -j"$jobs" "cgi-bin/$p.fcgi" >/dev/null; then
-    programs+=("$p")
-  else
-    echo "demo.sh: warning: cgi-bin/$p.fcgi is not available; its endpoints answer 404" >&2
-  fi
-done
+if ! make -C "$build" -j"$jobs" tools/jwtgate cgi-bin/authorize.fcgi \
+     cgi-bin/token.fcgi cgi-bin/resource.fcgi >"$demo/build.log" 2>&1; then
+  tail -30 "$demo/build.log" >&2
+  echo "demo.sh: the build failed; the whole output is in .demo/build.log" >&2
+  exit 1
+fi
 jwtgate=$build/tools/jwtgate
 export JWTGATE_CONF=$demo/jwtgate.conf
 
@@ -91,6 +89,10 @@ if [ ! -f "$JWTGATE_CONF" ]; then
   sed -i -e "s|^#templates = .*|templates = $top/htdocs|" \
       -e "s|^#bearer_cookie =.*|bearer_cookie = jwtgate_demo_at|" "$JWTGATE_CONF"
 fi
+# The gate looks every token's jti up in the revocation list on every
+# request (instead of every 30 s), so that a logout in the demo app shows at
+# once; an instance that sets the key itself keeps its value.
+sed -i "s|^#revocation_check_interval = .*|revocation_check_interval = 0|" "$JWTGATE_CONF"
 old_issuer=$(sed -n 's/^issuer = //p' "$JWTGATE_CONF")
 if [ "$old_issuer" != "$issuer" ]; then
   echo "demo.sh: the issuer changes from $old_issuer to $issuer"
@@ -124,17 +126,6 @@ sed -e "s|^var.jwtgate_bin = .*|var.jwtgate_bin = \"$build/cgi-bin\"|" \
     -e "s|^var.jwtgate_docroot = .*|var.jwtgate_docroot = \"$top/htdocs\"|" \
     -e "s|^var.jwtgate_sockets = .*|var.jwtgate_sockets = \"$run\"|" \
     conf/lighttpd-jwtgate.conf.in > "$run/jwtgate.conf"
-# Leave out the entries of programs that did not build.
-for p in authorize token resource; do
-  case " ${programs[*]} " in
-    *" $p "*) ;;
-    *) awk -v prog="/$p.fcgi\"" '
-         /^  "\/[a-z\/]*" => \(\($/ { buf = $0; inblk = 1; next }
-         inblk { buf = buf "\n" $0; if ($0 ~ /^  \)\)/) { inblk = 0; if (index(buf, prog) == 0) print buf } ; next }
-         { print }' "$run/jwtgate.conf" > "$run/jwtgate.conf.tmp"
-       mv "$run/jwtgate.conf.tmp" "$run/jwtgate.conf" ;;
-  esac
-done
 cat > "$run/lighttpd.conf" <<EOF
 # Written by demo.sh on every start.
 server.document-root = "$top/htdocs"
@@ -169,22 +160,20 @@ include "$run/jwtgate.conf"
 EOF
 "$lighttpd_bin" -tt -f "$run/lighttpd.conf" >/dev/null
 
+# lighttpd leads a process group of its own, which the FastCGI programs it
+# starts belong to as well: stop() ends that group, by its id, and waits
+# until none of it is left.
 lt_pid=
 stop() {
-  trap - INT TERM EXIT
+  trap - INT TERM HUP EXIT
   if [ -n "$lt_pid" ]; then
-    # lighttpd stops the FastCGI programs it started; any that outlive it
-    # (they were its children) are stopped here by their ids.
-    children=$(pgrep -P "$lt_pid" 2>/dev/null || true)
-    kill -TERM "$lt_pid" 2>/dev/null || true
+    kill -TERM -- "-$lt_pid" 2>/dev/null || true
     wait "$lt_pid" 2>/dev/null || true
-    for pid in $children; do
-      kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 -- "-$lt_pid" 2>/dev/null || break
+      sleep 0.1
     done
-    sleep 0.2
-    for pid in $children; do
-      kill -KILL "$pid" 2>/dev/null || true
-    done
+    kill -KILL -- "-$lt_pid" 2>/dev/null || true
     lt_pid=
     echo
     echo "demo.sh: stopped"
@@ -193,11 +182,18 @@ stop() {
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
+trap 'stop; exit 129' HUP
 trap 'stop' EXIT
 
-"$lighttpd_bin" -D -f "$run/lighttpd.conf" &
+# setsid: a new process group (the script's own children are not group
+# leaders, so setsid runs lighttpd itself and $! is its id).
+setsid "$lighttpd_bin" -D -f "$run/lighttpd.conf" &
 lt_pid=$!
-sleep 0.5
+for _ in $(seq 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  kill -0 "$lt_pid" 2>/dev/null || break
+  sleep 0.1
+done
 if ! kill -0 "$lt_pid" 2>/dev/null; then
   lt_pid=
   echo "demo.sh: lighttpd did not start (port $port busy?); see $demo/error.log:" >&2

@@ -31,7 +31,7 @@ done
 
 inst=$(mktemp -d /tmp/jg-browser-XXXXXX)
 lt_pid=
-: # the group is stopped by cleanup
+test_pid=
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -66,6 +66,7 @@ export JWTGATE_CONF=$inst/jwtgate.conf
 "$jwtgate" init --issuer "$issuer" --dir "$inst" >/dev/null
 sed -i -e "s|^#templates = .*|templates = $top/htdocs|" \
     -e "s|^#bearer_cookie =.*|bearer_cookie = jwtgate_demo_at|" "$JWTGATE_CONF"
+sed -i "s|^#revocation_check_interval = .*|revocation_check_interval = 0|" "$JWTGATE_CONF"
 grep -q "^templates = $top/htdocs\$" "$JWTGATE_CONF" ||
   { echo "browser: jwtgate init wrote no #templates line" >&2; exit 1; }
 password=$(head -c 12 /dev/urandom | base64 | tr '+/' '-_')
@@ -130,7 +131,6 @@ setsid "$python" "$here/test_demo.py" --url "$issuer" --user demo \
   --password-file /dev/stdin --name 'Demo User' --out "$out" <<<"$password" &
 test_pid=$!
 wait "$test_pid" || status=$?
-: # the group is stopped by cleanup
 if [ "$status" -ne 0 ]; then
   echo "browser: the server's error log:" >&2
   tail -20 "$inst/error.log" >&2 2>/dev/null || true

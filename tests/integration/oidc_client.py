@@ -4,26 +4,33 @@ independent client library (Debian's python3-authlib, with python3-requests
 for the browser part: the login form and the consent page).
 
 Usage: oidc_client.py ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI USER PASSWORD
+                      [--expect-aud=AUD]
 
 Run by tests/integration/test_oidc_client.sh through test_e2e --oidc-client,
 which starts the server.  Discovers the issuer (OpenID Connect Discovery
 1.0 section 4), runs the code flow with PKCE (RFC 7636) and a nonce,
 exchanges the code with client_secret_basic, validates the ID token itself
-(signature with the JWKS from jwks_uri, iss, aud, exp, iat, nonce, at_hash:
-OpenID Connect Core 1.0 section 3.1.3.7), checks that a tampered token or
-a wrong nonce is refused, and calls userinfo.  Prints one line per check
+(signature with the JWKS from jwks_uri, only the announced algorithms, iss,
+aud, exp, iat, nonce, at_hash: OpenID Connect Core 1.0 sections 3.1.3.7 and
+3.1.3.8), checks that each claim check is live (a wrong nonce, issuer or
+audience, a time past exp, another access token's at_hash, a changed
+signature and alg "none" are each refused), and calls userinfo.
+--expect-aud validates the ID token against another audience: the run
+must then fail (the driver checks that it does).  Prints one line per check
 and "oidc_client: N passed, M failed"; exits 1 when a check failed."""
 
+import json
 import sys
 import time
+from base64 import urlsafe_b64encode
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit, parse_qs
 
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.jose import JsonWebKey, jwt
-from authlib.jose.errors import BadSignatureError, InvalidClaimError, JoseError
+from authlib.jose import JsonWebKey, JsonWebToken
+from authlib.jose.errors import JoseError
 from authlib.oidc.core import CodeIDToken
 
 PASSED = 0
@@ -73,10 +80,14 @@ def parse_form(page_url, html):
 
 
 def main(argv):
+    expect_aud = None
+    if len(argv) == 8 and argv[7].startswith("--expect-aud="):
+        expect_aud = argv.pop()[len("--expect-aud="):]
     if len(argv) != 7:
         print(__doc__, file=sys.stderr)
         return 2
     issuer, client_id, secret, redirect_uri, user, password = argv[1:]
+    expect_aud = expect_aud or client_id
 
     # A browser: a cookie jar, redirects not followed, no proxy.
     browser = requests.Session()
@@ -133,37 +144,65 @@ def main(argv):
           token.get("token_type", "").lower() == "bearer" and "access_token" in token)
     check("the token answer has an ID token", "id_token" in token)
 
-    # The ID token, validated here with the published keys.
-    options = {"iss": {"essential": True, "value": issuer},
-               "aud": {"essential": True, "value": client_id},
-               "nonce": {"essential": True}}
-    params = {"nonce": nonce, "client_id": client_id,
-              "access_token": token["access_token"]}
-    claims = jwt.decode(token["id_token"], keys, claims_cls=CodeIDToken,
-                        claims_options=options, claims_params=params)
+    # The ID token, validated here with the published keys, accepting only
+    # the algorithms the server announces (authlib's default jwt object
+    # would take "none" too).
+    algs = [a for a in meta.get("id_token_signing_alg_values_supported", [])
+            if a != "none"]
+    check("discovery announces ID token algorithms, none of them 'none'",
+          bool(algs) and "none" not in meta.get("id_token_signing_alg_values_supported", []))
+    decoder = JsonWebToken(algs)
+
+    def validate(id_token, iss=issuer, aud=expect_aud, nonce_value=nonce,
+                 access_token=token["access_token"], now=None):
+        options = {"iss": {"essential": True, "value": iss},
+                   "aud": {"essential": True, "value": aud},
+                   "nonce": {"essential": True},
+                   "exp": {"essential": True}, "iat": {"essential": True}}
+        params = {"nonce": nonce_value, "client_id": aud, "access_token": access_token}
+        claims = decoder.decode(id_token, keys, claims_cls=CodeIDToken,
+                                claims_options=options, claims_params=params)
+        claims.validate(now=int(time.time()) if now is None else now, leeway=5)
+        return claims
+
+    claims = {}
     try:
-        claims.validate(now=int(time.time()), leeway=5)
+        claims = validate(token["id_token"])
         check("the ID token validates (signature, iss, aud, exp, iat, nonce, at_hash)", True)
     except JoseError as e:
         check("the ID token validates", False, repr(e))
     check("the ID token names the user", bool(claims.get("sub")))
+    # authlib checks at_hash only when the claim is there.
+    check("the ID token carries at_hash and nonce",
+          bool(claims.get("at_hash")) and claims.get("nonce") == nonce)
 
-    # A wrong nonce, and a token with one byte of its signature changed.
-    bad = jwt.decode(token["id_token"], keys, claims_cls=CodeIDToken,
-                     claims_options=options, claims_params=dict(params, nonce="other"))
-    try:
-        bad.validate(now=int(time.time()), leeway=5)
-        check("a wrong nonce is refused", False)
-    except InvalidClaimError:
-        check("a wrong nonce is refused", True)
+    # Each claim check is live: one wrong expectation at a time, and tokens
+    # changed on the way, must each be refused.
     head, body, sig = token["id_token"].split(".")
-    forged = ".".join([head, body, ("B" if sig[0] != "B" else "C") + sig[1:]])
-    try:
-        jwt.decode(forged, keys, claims_cls=CodeIDToken, claims_options=options,
-                   claims_params=params)
-        check("a forged signature is refused", False)
-    except BadSignatureError:
-        check("a forged signature is refused", True)
+    none_head = urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    # (what, changed expectation or token, the error authlib must give)
+    negatives = [
+        ("a wrong nonce", dict(nonce_value="other-" + nonce), 'Invalid claim "nonce"'),
+        ("a wrong issuer", dict(iss=issuer + "/other"), 'Invalid claim "iss"'),
+        ("a wrong audience", dict(aud="other-client"), 'Invalid claim "aud"'),
+        ("an ID token past its exp", dict(now=int(time.time()) + 7 * 86400),
+         "expired_token"),
+        ("an at_hash of another access token",
+         dict(access_token=token["access_token"] + "x"), 'Invalid claim "at_hash"'),
+        ("a changed signature",
+         dict(id_token=".".join([head, body, ("B" if sig[0] != "B" else "C") + sig[1:]])),
+         "bad_signature"),
+        ("alg none", dict(id_token=none_head.decode().rstrip("=") + "." + body + "."),
+         "unsupported_algorithm"),
+    ]
+    for what, kw, expected in negatives:
+        id_token = kw.pop("id_token", token["id_token"])
+        try:
+            validate(id_token, **kw)
+            check(what + " is refused", False, "accepted")
+        except JoseError as e:
+            said = "%s %s" % (e.error, e.description)
+            check(what + " is refused (" + expected + ")", expected in said, said)
 
     # userinfo with the access token, through authlib's session.
     r = client.get(meta["userinfo_endpoint"], timeout=30)

@@ -1,29 +1,49 @@
-/* test_e2e.c: issue 7 point 4, the whole flow end to end through a real
- * lighttpd and a real Apache with mod_fcgid, each started on an ephemeral
- * loopback port with authorize.fcgi, token.fcgi and resource.fcgi, driven
- * by a libcurl client with a cookie jar and redirects not followed:
+/* test_e2e.c: issue 7 points 1 and 4, the whole flow end to end through
+ * the web-server configuration templates as `make install` installs them:
+ * main runs `make install DESTDIR=...` once, and each test starts a real
+ * server on an ephemeral loopback port with the installed template
+ * included, changed only where a hosting admin changes it (the install
+ * folders, now below the DESTDIR; the configuration file; the document
+ * root; the socket folder), in front of the installed authorize.fcgi,
+ * token.fcgi and resource.fcgi:
+ *
+ *   lighttpd            lighttpd-jwtgate.conf (responders, authorizer)
+ *   Apache mod_fcgid    apache-jwtgate.conf (FcgidAccessChecker gate)
+ *   Apache authnz_fcgi  apache-jwtgate.conf minus its gate, plus
+ *                       apache-authnz-fcgi.conf, resource.fcgi --listen
+ *   nginx               nginx-jwtgate.conf (auth_request), the programs
+ *                       under spawn-fcgi as the template's comment says
+ *
+ * A libcurl client with a cookie jar, redirects not followed, runs:
  *
  *   authorize GET -> login form -> POST credentials with the CSRF token ->
  *   consent (the client is not first-party) -> code in Location with state
- *   and iss -> token exchange with PKCE (RFC 7636) -> /api/me with Bearer ->
- *   userinfo -> refresh (rotation) -> revoke (RFC 7009) -> the revoked
- *   refresh token refused -> logout -> session gone
+ *   and iss -> token exchange with PKCE (RFC 7636) -> ID token verified
+ *   with the published JWKS -> /api/me with Bearer -> the static page
+ *   behind the gate, with and without a token -> userinfo -> refresh
+ *   (rotation) -> revoke (RFC 7009) -> the revoked refresh token refused ->
+ *   logout -> session gone
  *
- * with the status and headers of every answer and the database at the end.
+ * with the status and headers of every answer and the database at the
+ * end; then every process must exit on SIGTERM.
  *
  * Run as "test_e2e --oidc-client SCRIPT" it is the driver of
  * tests/integration/test_oidc_client.sh instead: it sets up the same
  * instance behind lighttpd, runs /usr/bin/python3 SCRIPT ISSUER CLIENT_ID
  * CLIENT_SECRET REDIRECT_URI USERNAME PASSWORD (python3-authlib drives the
- * OpenID Connect flow and validates the ID token itself), stops the server
- * and exits with the script's status. */
+ * OpenID Connect flow and validates the ID token itself), then once more
+ * with "--expect-aud other" (the script must then fail: its validation is
+ * not a formality), stops the server and exits 0 when both went so. */
 #include "config.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -57,19 +77,149 @@
 #define ASSERT_STR(actual, expected) \
 	CU_ASSERT_STRING_EQUAL((actual) ? (actual) : "(null)", (expected))
 
+/* The servers, each run with the configuration template `make install`
+ * put in $(pkgdatadir)/conf, read from the staged install and changed only
+ * where an admin would: the install folders (below the DESTDIR), the
+ * configuration file, the document root and the socket folder.  Anything
+ * else in the templates is as shipped. */
+enum e2e_kind {
+	E2E_LIGHTTPD,		/* lighttpd-jwtgate.conf */
+	E2E_APACHE_FCGID,	/* apache-jwtgate.conf */
+	E2E_APACHE_AUTHNZ,	/* apache-jwtgate.conf minus its gate, and
+				 * apache-authnz-fcgi.conf with resource.fcgi
+				 * --listen on a loopback port */
+	E2E_NGINX		/* nginx-jwtgate.conf, the programs under spawn-fcgi */
+};
+
+#define E2E_MAX_PIDS 4
+
+/* The staged install, made once by main (test code: the CUnit test
+ * functions take no argument). */
+static char *stage;
+
 /* One instance: configuration, keys, store, and the server in front. */
 struct e2e {
-	const char *dir;
+	enum e2e_kind kind;
+	const char *dir;	/* instance, server configuration, logs, sockets */
 	char *conf;
 	char *env_conf;
-	char *issuer;		/* http://127.0.0.1:PORT, a second listener */
+	char *issuer;		/* http://127.0.0.1:PORT */
 	int port;
 	struct jg_config *config;
 	struct jg_store *store;
 	struct jg_keyring *ring;
-	struct jg_it_server *srv;
+	pid_t pids[E2E_MAX_PIDS];	/* [0] the server, then programs it talks to */
+	size_t npids;
 	char *basic;		/* "Authorization: Basic ..." of client web */
+	char *gated;		/* the installed protected/index.html */
 };
+
+/* ------------------------------------------------------------ install */
+
+/* Runs `make install DESTDIR=DIR/stage` in the build tree.  Returns the
+ * stage folder (caller frees) or NULL with make's output on stderr. */
+static char *
+install_stage(void)
+{
+	const char *dir = jg_it_tempdir();
+	char *out, *dest, *log, *text = NULL;
+	size_t len;
+	pid_t pid;
+	int rc;
+
+	if (dir == NULL)
+		return NULL;
+	out = jg_xasprintf("%s/stage", dir);
+	dest = jg_xasprintf("DESTDIR=%s", out);
+	log = jg_xasprintf("%s/install.log", dir);
+	/* A make of its own, not a part of the make check around it. */
+	unsetenv("MAKEFLAGS");
+	unsetenv("MFLAGS");
+	unsetenv("MAKELEVEL");
+	unsetenv("DESTDIR");
+	{
+		const char *argv[] = { "/bin/sh", "-c",
+				       "exec make -s --no-print-directory -C \"$1\" install \"$2\"",
+				       "sh", jg_it_builddir(), dest, NULL };
+
+		pid = jg_it_spawn(argv, log);
+		rc = pid > 0 ? jg_it_wait(pid, 600000) : -1;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "e2e: make install %s failed (%d)\n", dest, rc);
+		if (jg_read_file(log, 1 << 20, &text, &len) == JG_OK)
+			fprintf(stderr, "%s\n", text);
+		free(text);
+		free(out);
+		out = NULL;
+	}
+	free(dest);
+	free(log);
+	return out;
+}
+
+/* Returns the staged copy of an installed file (caller frees). */
+static char *
+staged(const char *installed)
+{
+	return jg_xasprintf("%s%s", stage, installed);
+}
+
+/* Returns text with every from replaced by to (new); *n receives the
+ * number of replacements. */
+static char *
+subst(const char *text, const char *from, const char *to, int *n)
+{
+	char *out = NULL;
+	size_t len = 0, flen = strlen(from);
+	FILE *f = open_memstream(&out, &len);
+	const char *p;
+
+	*n = 0;
+	while ((p = strstr(text, from)) != NULL) {
+		fwrite(text, 1, (size_t)(p - text), f);
+		fputs(to, f);
+		text = p + flen;
+		(*n)++;
+	}
+	fputs(text, f);
+	fclose(f);
+	return out;
+}
+
+/* Replaces from by to in *text; fails (with a message) unless it occurs
+ * at least min and at most max times: a template that changed without
+ * the test is a failure, not a silent pass. */
+static bool
+edit(char **text, const char *what, const char *from, const char *to, int min, int max)
+{
+	int n;
+	char *t = subst(*text, from, to, &n);
+
+	free(*text);
+	*text = t;
+	if (n < min || n > max) {
+		fprintf(stderr, "e2e: %s: \"%s\" found %d times, expected %d..%d\n", what,
+			from, n, min, max);
+		return false;
+	}
+	return true;
+}
+
+/* Reads the installed template name from the stage (new), or NULL. */
+static char *
+template(const char *name)
+{
+	char *path = jg_xasprintf("%s%s/%s", stage, JG_E2E_CONFDIR, name), *text = NULL;
+	size_t len;
+
+	if (jg_read_file(path, 1 << 20, &text, &len) != JG_OK) {
+		fprintf(stderr, "e2e: cannot read %s\n", path);
+		text = NULL;
+	}
+	free(path);
+	return text;
+}
 
 /* ------------------------------------------------------------ setup */
 
@@ -119,24 +269,266 @@ add_client(struct e2e *e)
 	return ok;
 }
 
-/* Makes the instance and starts the server of kind.  The issuer is
- * http://127.0.0.1:PORT, with PORT a second listener added to the server's
- * configuration, so that the issuer, the discovery document and the URLs
- * the client uses are one and the same. */
 static bool
-e2e_start(struct e2e *e, enum jg_it_kind kind)
+write_text(const char *dir, const char *rel, const char *text)
 {
-	struct jg_it_program p[7];
-	struct jg_it_server_opts opts;
-	const char *env[2];
-	char *bins[3], *errmsg = NULL, *extra, *saved, *b64, *plain;
-	size_t i;
+	return text != NULL && jg_it_write_file(dir, rel, text, 0644);
+}
+
+/* lighttpd: the base a host has (port, document root, logs, types) and
+ * the template included with its four variables set. */
+static bool
+lighttpd_conf(struct e2e *e)
+{
+	char *t = template("lighttpd-jwtgate.conf"), *from, *to, *base;
+	bool ok;
+
+	if (t == NULL)
+		return false;
+	from = jg_xasprintf("var.jwtgate_bin = \"%s\"", JG_E2E_CGIBINDIR);
+	to = jg_xasprintf("var.jwtgate_bin = \"%s%s\"", stage, JG_E2E_CGIBINDIR);
+	ok = edit(&t, "lighttpd", from, to, 1, 1);
+	free(from);
+	free(to);
+	from = jg_xasprintf("var.jwtgate_conf = \"%s/jwtgate.conf\"", JG_E2E_SYSCONFDIR);
+	to = jg_xasprintf("var.jwtgate_conf = \"%s\"", e->conf);
+	ok = ok && edit(&t, "lighttpd", from, to, 1, 1);
+	free(from);
+	free(to);
+	to = jg_xasprintf("var.jwtgate_docroot = \"%s/htdocs\"", e->dir);
+	ok = ok && edit(&t, "lighttpd", "var.jwtgate_docroot = \"/var/www/html\"", to, 1, 1);
+	free(to);
+	to = jg_xasprintf("var.jwtgate_sockets = \"%s/run\"", e->dir);
+	ok = ok && edit(&t, "lighttpd", "var.jwtgate_sockets = \"/run/lighttpd\"", to, 1, 1);
+	free(to);
+	ok = ok && write_text(e->dir, "jwtgate-lighttpd.conf", t);
+	free(t);
+	base = jg_xasprintf(
+		"server.document-root = \"%s/htdocs\"\n"
+		"server.bind = \"127.0.0.1\"\nserver.port = %d\n"
+		"server.errorlog = \"%s/error.log\"\n"
+		"mimetype.assign = ( \".html\" => \"text/html; charset=utf-8\", "
+		"\".json\" => \"application/json\", \".css\" => \"text/css\" )\n"
+		"include \"%s/jwtgate-lighttpd.conf\"\n",
+		e->dir, e->port, e->dir, e->dir);
+	ok = ok && write_text(e->dir, "server.conf", base);
+	free(base);
+	return ok;
+}
+
+/* Apache: a minimal apache2.conf with the modules Debian's a2enmod would
+ * enable, and the template(s) included. */
+static bool
+apache_conf(struct e2e *e, int gate_port)
+{
+	static const char *const modules[][2] = {
+		{ "mpm_event_module", "mod_mpm_event.so" },
+		{ "authz_core_module", "mod_authz_core.so" },
+		{ "authn_core_module", "mod_authn_core.so" },
+		{ "authz_user_module", "mod_authz_user.so" },
+		{ "mime_module", "mod_mime.so" },
+		{ "alias_module", "mod_alias.so" },
+		{ "headers_module", "mod_headers.so" },
+		{ "fcgid_module", "mod_fcgid.so" },
+		{ "authnz_fcgi_module", "mod_authnz_fcgi.so" },
+	};
+	char *t = template("apache-jwtgate.conf"), *a = NULL, *from, *to, *base = NULL;
+	char *cut;
+	size_t len = 0, i;
+	bool ok;
+	FILE *f;
+
+	if (t == NULL)
+		return false;
+	from = jg_xasprintf("FcgidInitialEnv JWTGATE_CONF \"%s/jwtgate.conf\"",
+			    JG_E2E_SYSCONFDIR);
+	to = jg_xasprintf("FcgidInitialEnv JWTGATE_CONF \"%s\"", e->conf);
+	ok = edit(&t, "apache", from, to, 1, 1);
+	free(from);
+	free(to);
+	from = jg_xasprintf("\"%s", JG_E2E_CGIBINDIR);
+	to = jg_xasprintf("\"%s%s", stage, JG_E2E_CGIBINDIR);
+	/* <Directory>, four AliasMatch, FcgidAccessChecker. */
+	ok = ok && edit(&t, "apache", from, to, 6, 6);
+	free(from);
+	free(to);
+	if (ok && e->kind == E2E_APACHE_AUTHNZ) {
+		/* README: with mod_authnz_fcgi, drop the <Location "/protected">
+		 * block of apache-jwtgate.conf. */
+		from = strstr(t, "<Location \"/protected\">");
+		cut = from ? strstr(from, "</Location>") : NULL;
+		ok = cut != NULL;
+		if (ok)
+			memmove(from, cut + strlen("</Location>"),
+				strlen(cut + strlen("</Location>")) + 1);
+		a = template("apache-authnz-fcgi.conf");
+		to = jg_xasprintf("fcgi://127.0.0.1:%d/", gate_port);
+		ok = ok && a != NULL && edit(&a, "authnz", "fcgi://127.0.0.1:9100/", to, 1, 1);
+		free(to);
+		ok = ok && write_text(e->dir, "jwtgate-authnz.conf", a);
+		free(a);
+	}
+	ok = ok && write_text(e->dir, "jwtgate-apache.conf", t);
+	free(t);
+
+	f = open_memstream(&base, &len);
+	fprintf(f, "ServerRoot \"%s\"\nListen 127.0.0.1:%d\nServerName 127.0.0.1\n",
+		e->dir, e->port);
+	fprintf(f, "PidFile \"%s/httpd.pid\"\nDefaultRuntimeDir \"%s/apache\"\n", e->dir,
+		e->dir);
+	fprintf(f, "Mutex file:%s/apache default\n", e->dir);
+	fprintf(f, "ErrorLog \"%s/error.log\"\nLogLevel warn\n", e->dir);
+	for (i = 0; i < sizeof(modules) / sizeof(modules[0]); i++)
+		fprintf(f, "LoadModule %s /usr/lib/apache2/modules/%s\n", modules[i][0],
+			modules[i][1]);
+	if (geteuid() == 0)
+		fprintf(f, "User www-data\nGroup www-data\n");
+	fprintf(f, "StartServers 1\nServerLimit 2\nThreadsPerChild 8\n"
+		"MaxRequestWorkers 16\nMinSpareThreads 1\nMaxSpareThreads 16\n");
+	fprintf(f, "TypesConfig /etc/mime.types\nAddDefaultCharset utf-8\n");
+	fprintf(f, "DocumentRoot \"%s/htdocs\"\n", e->dir);
+	fprintf(f, "<Directory />\n  AllowOverride None\n  Require all denied\n</Directory>\n");
+	fprintf(f, "<Directory \"%s/htdocs\">\n  Require all granted\n</Directory>\n", e->dir);
+	/* Debian's fcgid.conf sets these two. */
+	fprintf(f, "FcgidIPCDir \"%s/fcgid\"\n", e->dir);
+	fprintf(f, "FcgidProcessTableFile \"%s/fcgid/table\"\n", e->dir);
+	fprintf(f, "Include \"%s/jwtgate-apache.conf\"\n", e->dir);
+	if (e->kind == E2E_APACHE_AUTHNZ)
+		fprintf(f, "Include \"%s/jwtgate-authnz.conf\"\n", e->dir);
+	fclose(f);
+	ok = ok && write_text(e->dir, "server.conf", base);
+	free(base);
+	return ok;
+}
+
+/* nginx: a minimal nginx.conf whose server block includes the template,
+ * with the socket folder /run/jwtgate moved into the instance. */
+static bool
+nginx_conf(struct e2e *e)
+{
+	char *t = template("nginx-jwtgate.conf"), *to, *base, *params = NULL;
+	size_t len;
+	bool ok;
+
+	if (t == NULL)
+		return false;
+	to = jg_xasprintf("unix:%s/run/", e->dir);
+	/* authorize, token, resource (userinfo, /api/, the gate). */
+	ok = edit(&t, "nginx", "unix:/run/jwtgate/", to, 5, 5);
+	free(to);
+	ok = ok && write_text(e->dir, "jwtgate-nginx.conf", t);
+	free(t);
+	/* "include fastcgi_params" is relative to the folder of nginx.conf,
+	 * /etc/nginx on a host. */
+	ok = ok && jg_read_file("/etc/nginx/fastcgi_params", 1 << 20, &params, &len) == JG_OK &&
+	     write_text(e->dir, "fastcgi_params", params);
+	free(params);
+	base = jg_xasprintf(
+		"%s"
+		"daemon off;\nmaster_process on;\nworker_processes 1;\n"
+		"pid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
+		"events { worker_connections 64; }\n"
+		"http {\n"
+		"  include /etc/nginx/mime.types;\n"
+		"  default_type application/octet-stream;\n"
+		"  charset utf-8;\n"
+		"  access_log off;\n"
+		"  client_body_temp_path %s/nginx/body;\n"
+		"  fastcgi_temp_path %s/nginx/fastcgi;\n"
+		"  proxy_temp_path %s/nginx/proxy;\n"
+		"  uwsgi_temp_path %s/nginx/uwsgi;\n"
+		"  scgi_temp_path %s/nginx/scgi;\n"
+		"  server {\n"
+		"    listen 127.0.0.1:%d;\n"
+		"    server_name 127.0.0.1;\n"
+		"    root %s/htdocs;\n"
+		"    include %s/jwtgate-nginx.conf;\n"
+		"  }\n"
+		"}\n",
+		geteuid() == 0 ? "user www-data www-data;\n" : "", e->dir, e->dir, e->dir,
+		e->dir, e->dir, e->dir, e->dir, e->port, e->dir, e->dir);
+	ok = ok && write_text(e->dir, "server.conf", base);
+	free(base);
+	return ok;
+}
+
+/* Starts one staged program by itself: under spawn-fcgi on DIR/run/NAME.sock
+ * (as the nginx template's comment shows), or with --listen on a loopback
+ * port (as jwtgate-resource.service does).  As root it runs as www-data. */
+static bool
+start_program(struct e2e *e, const char *name, int port)
+{
+	char *bin = jg_xasprintf("%s%s/%s.fcgi", stage, JG_E2E_CGIBINDIR, name);
+	char *sock = jg_xasprintf("%s/run/%s.sock", e->dir, name);
+	char *listen = jg_xasprintf("127.0.0.1:%d", port);
+	char *log = jg_xasprintf("%s/server.out", e->dir);
+	bool root = geteuid() == 0;
+	pid_t pid;
+
+	/* The programs read JWTGATE_CONF from their environment. */
+	setenv("JWTGATE_CONF", e->conf, 1);
+	if (port == 0) {
+		const char *as_root[] = { "/usr/bin/spawn-fcgi", "-n", "-s", sock,
+					  "-u", "www-data", "-g", "www-data",
+					  "-U", "www-data", "-G", "www-data", "--", bin, NULL };
+		const char *plain[] = { "/usr/bin/spawn-fcgi", "-n", "-s", sock, "--", bin,
+					NULL };
+
+		pid = jg_it_spawn(root ? as_root : plain, log);
+	} else {
+		const char *as_root[] = { "/usr/bin/setpriv", "--reuid=www-data",
+					  "--regid=www-data", "--clear-groups", bin,
+					  "--listen", listen, NULL };
+		const char *plain[] = { bin, "--listen", listen, NULL };
+
+		pid = jg_it_spawn(root ? as_root : plain, log);
+	}
+	unsetenv("JWTGATE_CONF");
+	if (pid > 0)
+		e->pids[e->npids++] = pid;
+	free(bin);
+	free(sock);
+	free(listen);
+	free(log);
+	return pid > 0;
+}
+
+/* Waits until the Unix socket path accepts (spawn-fcgi made it). */
+static bool
+wait_socket(const char *path, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		struct stat st;
+
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return true;
+		if (jg_it_wait(pid, 0) >= 0)
+			return false;
+		usleep(20 * 1000);
+	}
+	return false;
+}
+
+/* Makes the instance and starts the server of kind with the installed
+ * template.  The issuer is http://127.0.0.1:PORT, the server's port, so
+ * that the issuer, the discovery document and the URLs the client uses
+ * are one and the same. */
+static bool
+e2e_start(struct e2e *e, enum e2e_kind kind)
+{
+	char *errmsg = NULL, *b64, *plain, *path, *tmpl;
+	const char *server[8];
+	int gate_port = 0;
+	size_t len;
 	FILE *f;
 
 	memset(e, 0, sizeof(*e));
+	e->kind = kind;
 	e->dir = jg_it_tempdir();
 	e->port = jg_it_free_port();
-	if (e->dir == NULL || e->port < 0)
+	if (stage == NULL || e->dir == NULL || e->port < 0)
 		return false;
 	e->issuer = jg_xasprintf("http://127.0.0.1:%d", e->port);
 	e->conf = jg_xasprintf("%s/jwtgate.conf", e->dir);
@@ -147,7 +539,11 @@ e2e_start(struct e2e *e, enum jg_it_kind kind)
 			fclose(f);
 		return false;
 	}
-	fprintf(f, "templates = %s/htdocs\n", jg_test_srcdir());
+	/* The installed login and consent pages (README: templates may point
+	 * at $(pkgdatadir)/htdocs). */
+	tmpl = staged(JG_E2E_HTDOCSDIR);
+	fprintf(f, "templates = %s\n", tmpl);
+	free(tmpl);
 	if (fclose(f) != 0)
 		return false;
 	if (jg_config_load(e->conf, &e->config, &errmsg) != JG_OK ||
@@ -169,9 +565,60 @@ e2e_start(struct e2e *e, enum jg_it_kind kind)
 	e->basic = jg_xasprintf("Authorization: Basic %s", b64);
 	free(plain);
 	free(b64);
-	/* Apache's workers run as www-data: give them the instance (the
-	 * store stays open here, so its files keep their owner). */
-	if (kind == JG_IT_APACHE && geteuid() == 0) {
+
+	/* The document root: discovery and JWKS as `jwtgate key publish`
+	 * writes them, and the installed page behind the gate. */
+	path = jg_xasprintf("%s/htdocs", e->dir);
+	mkdir(path, 0755);
+	if (strcmp(e->config->htdocs, path) != 0) {
+		fprintf(stderr, "e2e: htdocs is %s\n", e->config->htdocs);
+		free(path);
+		return false;
+	}
+	free(path);
+	if (jg_keyring_publish(e->config, e->ring, &errmsg) != JG_OK)
+		goto fail;
+	path = staged(JG_E2E_HTDOCSDIR "/protected/index.html");
+	if (jg_read_file(path, 1 << 20, &e->gated, &len) != JG_OK ||
+	    !write_text(e->dir, "htdocs/protected/index.html", e->gated)) {
+		fprintf(stderr, "e2e: cannot copy %s\n", path);
+		free(path);
+		return false;
+	}
+	free(path);
+	path = jg_xasprintf("%s/run", e->dir);
+	mkdir(path, 0755);
+	free(path);
+	path = jg_xasprintf("%s/apache", e->dir);
+	mkdir(path, 0755);
+	free(path);
+	path = jg_xasprintf("%s/fcgid", e->dir);
+	mkdir(path, 0755);
+	free(path);
+	path = jg_xasprintf("%s/nginx", e->dir);
+	mkdir(path, 0755);
+	free(path);
+
+	switch (kind) {
+	case E2E_LIGHTTPD:
+		if (!lighttpd_conf(e))
+			return false;
+		break;
+	case E2E_APACHE_FCGID:
+	case E2E_APACHE_AUTHNZ:
+		gate_port = kind == E2E_APACHE_AUTHNZ ? jg_it_free_port() : 0;
+		if (gate_port < 0 || !apache_conf(e, gate_port))
+			return false;
+		break;
+	case E2E_NGINX:
+		if (!nginx_conf(e))
+			return false;
+		break;
+	}
+	/* As root, Apache's workers and the programs nginx talks to run as
+	 * www-data: give them the instance (the store stays open here, so
+	 * its files keep their owner). */
+	if (kind != E2E_LIGHTTPD && geteuid() == 0) {
 		char *cmd = jg_xasprintf("chown -R www-data:www-data '%s'", e->dir);
 		int rc = system(cmd);
 
@@ -180,63 +627,82 @@ e2e_start(struct e2e *e, enum jg_it_kind kind)
 			return false;
 	}
 
-	bins[0] = jg_it_build_path("cgi-bin/authorize.fcgi");
-	bins[1] = jg_it_build_path("cgi-bin/token.fcgi");
-	bins[2] = jg_it_build_path("cgi-bin/resource.fcgi");
-	env[0] = e->env_conf;
-	env[1] = NULL;
-	memset(p, 0, sizeof(p));
-	p[0].prefix = "/oauth/authorize";
-	p[0].bin = bins[0];
-	p[1].prefix = "/oauth/logout";
-	p[1].bin = bins[0];
-	p[2].prefix = "/oauth/token";
-	p[2].bin = bins[1];
-	p[3].prefix = "/oauth/revoke";
-	p[3].bin = bins[1];
-	p[4].prefix = "/oauth/introspect";
-	p[4].bin = bins[1];
-	p[5].prefix = "/oauth/userinfo";
-	p[5].bin = bins[2];
-	p[6].prefix = "/api/";
-	p[6].bin = bins[2];
-	/* lighttpd sets the environment per program; Apache's
-	 * FcgidInitialEnv is server-wide, so it is written once. */
-	for (i = 0; i < 7; i++)
-		p[i].env = i == 0 || kind == JG_IT_LIGHTTPD ? env : NULL;
-	memset(&opts, 0, sizeof(opts));
-	opts.programs = p;
-	opts.nprograms = 7;
-	if (kind == JG_IT_LIGHTTPD)
-		extra = jg_xasprintf("$SERVER[\"socket\"] == \"127.0.0.1:%d\" { }", e->port);
-	else
-		extra = jg_xasprintf("Listen 127.0.0.1:%d", e->port);
-	opts.extra = extra;
-	e->srv = kind == JG_IT_LIGHTTPD ? jg_it_lighttpd_start(&opts)
-					: jg_it_apache_start(&opts);
-	free(extra);
-	for (i = 0; i < 3; i++)
-		free(bins[i]);
-	if (e->srv == NULL || !jg_it_wait_port(e->port, e->srv->pid, 10000))
-		return false;
-
-	/* Discovery and JWKS where the server serves static files, as
-	 * `jwtgate key publish` does into the configured htdocs. */
-	saved = e->config->htdocs;
-	e->config->htdocs = e->srv->htdocs;
-	if (jg_keyring_publish(e->config, e->ring, &errmsg) != JG_OK) {
-		e->config->htdocs = saved;
-		goto fail;
+	path = jg_xasprintf("%s/server.conf", e->dir);
+	plain = jg_xasprintf("%s/server.out", e->dir);
+	b64 = jg_xasprintf("%s/error.log", e->dir);
+	memset(server, 0, sizeof(server));
+	switch (kind) {
+	case E2E_LIGHTTPD:
+		server[0] = "/usr/sbin/lighttpd";
+		server[1] = "-D";
+		server[2] = "-f";
+		server[3] = path;
+		break;
+	case E2E_APACHE_FCGID:
+	case E2E_APACHE_AUTHNZ:
+		server[0] = "/usr/sbin/apache2";
+		server[1] = "-DFOREGROUND";
+		server[2] = "-f";
+		server[3] = path;
+		break;
+	case E2E_NGINX:
+		server[0] = "/usr/sbin/nginx";
+		server[1] = "-e";
+		server[2] = b64;
+		server[3] = "-c";
+		server[4] = path;
+		break;
 	}
-	e->config->htdocs = saved;
-	if (kind == JG_IT_APACHE && geteuid() == 0) {
-		char *cmd = jg_xasprintf("chmod -R a+rX '%s/.well-known'", e->srv->htdocs);
+	/* The server is pids[0]: started first when it starts the programs,
+	 * last when they must be there before it. */
+	e->npids = 1;
+	if (kind == E2E_NGINX) {
+		static const char *const names[] = { "authorize", "token", "resource" };
+		size_t i;
 
-		if (system(cmd) != 0)
-			fprintf(stderr, "e2e: chmod failed\n");
-		free(cmd);
+		for (i = 0; i < 3; i++) {
+			char *sock = jg_xasprintf("%s/run/%s.sock", e->dir, names[i]);
+			bool up = start_program(e, names[i], 0) &&
+				  wait_socket(sock, e->pids[e->npids - 1]);
+
+			free(sock);
+			if (!up) {
+				fprintf(stderr, "e2e: spawn-fcgi %s did not start\n", names[i]);
+				goto no_server;
+			}
+		}
+	} else if (kind == E2E_APACHE_AUTHNZ) {
+		if (!start_program(e, "resource", gate_port) ||
+		    !jg_it_wait_port(gate_port, e->pids[1], 10000)) {
+			fprintf(stderr, "e2e: resource.fcgi --listen did not start\n");
+			goto no_server;
+		}
 	}
+	e->pids[0] = jg_it_spawn(server, plain);
+	if (e->pids[0] <= 0 || !jg_it_wait_port(e->port, e->pids[0], 15000)) {
+		fprintf(stderr, "e2e: %s did not start\n", server[0]);
+		goto no_server;
+	}
+	free(path);
+	free(plain);
+	free(b64);
 	return true;
+no_server:
+	{
+		char *text = NULL;
+
+		if (jg_read_file(plain, 1 << 20, &text, &len) == JG_OK)
+			fprintf(stderr, "---- %s\n%s\n", plain, text);
+		free(text);
+		text = NULL;
+		if (jg_read_file(b64, 1 << 20, &text, &len) == JG_OK)
+			fprintf(stderr, "---- %s\n%s\n", b64, text);
+		free(text);
+	}
+	free(path);
+	free(plain);
+	free(b64);
+	return false;
 fail:
 	fprintf(stderr, "e2e: %s\n", errmsg ? errmsg : "failed");
 	free(errmsg);
@@ -244,10 +710,56 @@ fail:
 }
 
 static bool
+file_has(const char *dir, const char *rel, const char *text)
+{
+	char *path = jg_xasprintf("%s/%s", dir, rel), *data = NULL;
+	size_t len;
+	bool found = false;
+
+	if (jg_read_file(path, 64 << 20, &data, &len) == JG_OK)
+		found = strstr(data, text) != NULL;
+	if (found)
+		fprintf(stderr, "e2e: %s holds \"%s\":\n%s\n", path, text, data);
+	free(data);
+	free(path);
+	return found;
+}
+
+/* Stops the server, then the programs started by themselves: SIGTERM,
+ * and each must exit on it with nothing of its process group left.  True
+ * when all went so and no log holds a sanitizer report. */
+static bool
 e2e_stop(struct e2e *e)
 {
-	bool ok = jg_it_server_stop(e->srv);
+	bool ok = true;
+	size_t i;
 
+	for (i = 0; i < e->npids; i++) {
+		pid_t pid = e->pids[i];
+		int waited;
+
+		if (pid <= 0)
+			continue;
+		kill(pid, SIGTERM);
+		if (jg_it_wait(pid, 10000) < 0) {
+			fprintf(stderr, "e2e: process %ld did not stop on SIGTERM\n", (long)pid);
+			kill(-pid, SIGKILL);
+			jg_it_wait(pid, 5000);
+			ok = false;
+		}
+		for (waited = 0; waited < 5000 && jg_it_leftovers(pid, NULL) != 0; waited += 20)
+			usleep(20 * 1000);
+		if (jg_it_leftovers(pid, NULL) != 0) {
+			fprintf(stderr, "e2e: processes of group %ld were left\n", (long)pid);
+			kill(-pid, SIGKILL);
+			ok = false;
+		}
+	}
+	if (e->dir && (file_has(e->dir, "server.out", "Sanitizer") ||
+		       file_has(e->dir, "server.out", "runtime error:") ||
+		       file_has(e->dir, "error.log", "Sanitizer") ||
+		       file_has(e->dir, "error.log", "runtime error:")))
+		ok = false;
 	jg_store_close(e->store);
 	jg_keyring_free(e->ring);
 	jg_config_free(e->config);
@@ -255,6 +767,7 @@ e2e_stop(struct e2e *e)
 	free(e->env_conf);
 	free(e->issuer);
 	free(e->basic);
+	free(e->gated);
 	memset(e, 0, sizeof(*e));
 	return ok;
 }
@@ -297,6 +810,19 @@ static bool
 has(const struct jg_it_response *r, const char *text)
 {
 	return r->body != NULL && strstr(r->body, text) != NULL;
+}
+
+/* True when one of the Set-Cookie headers is exactly value. */
+static bool
+set_cookie(const struct jg_it_response *r, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheaders; i++)
+		if (strcasecmp(r->headers[i].name, "Set-Cookie") == 0 &&
+		    strcmp(r->headers[i].value, value) == 0)
+			return true;
+	return false;
 }
 
 static char *
@@ -406,10 +932,54 @@ check_id_token(const struct e2e *e, struct jg_it_client *c, const char *id_token
 	jg_jwks_free(keys);
 }
 
+/* The installed protected/index.html behind the gate of e's template:
+ * served as it is with a valid token, and nothing of the token's identity
+ * (Variable-* of mod_fcgid, X-Jwt-* of the nginx gate) reaches the
+ * client; refused with 401 and the Bearer challenge (RFC 6750 section 3)
+ * without a token and with a forged one. */
+static void
+gate(const struct e2e *e, struct jg_it_client *c, const char *bearer)
+{
+	const char *h[2] = { bearer, NULL };
+	struct jg_it_response r;
+	char *forged;
+	size_t i, len = strlen(bearer);
+
+	request(e, c, "GET", "/protected/index.html", h, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT(r.body != NULL && e->gated != NULL && strcmp(r.body, e->gated) == 0);
+	CU_ASSERT(jg_it_header(&r, "Content-Type") != NULL &&
+		  strncmp(jg_it_header(&r, "Content-Type"), "text/html", 9) == 0);
+	for (i = 0; i < r.nheaders; i++) {
+		CU_ASSERT(strncasecmp(r.headers[i].name, "Variable-", 9) != 0);
+		CU_ASSERT(strncasecmp(r.headers[i].name, "X-Jwt-", 6) != 0);
+	}
+	CU_ASSERT_PTR_NULL(jg_it_header(&r, "WWW-Authenticate"));
+	jg_it_response_clear(&r);
+
+	request(e, c, "GET", "/protected/index.html", NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 401);
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"), "Bearer realm=\"jwtgate\"");
+	CU_ASSERT(r.body == NULL || strstr(r.body, "Protected page") == NULL);
+	jg_it_response_clear(&r);
+
+	/* One character of the signature changed. */
+	forged = jg_xstrdup(bearer);
+	forged[len - 2] = forged[len - 2] == 'A' ? 'B' : 'A';
+	h[0] = forged;
+	request(e, c, "GET", "/protected/index.html", h, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 401);
+	CU_ASSERT(jg_it_header(&r, "WWW-Authenticate") != NULL &&
+		  strstr(jg_it_header(&r, "WWW-Authenticate"), "error=\"invalid_token\"") != NULL);
+	CU_ASSERT(r.body == NULL || strstr(r.body, "Protected page") == NULL);
+	jg_it_response_clear(&r);
+	free(forged);
+}
+
 /* ------------------------------------------------------------ the flow */
 
 static void
-flow(enum jg_it_kind kind)
+flow(enum e2e_kind kind)
 {
 	static const char *const form_h[] = {
 		"Content-Type: application/x-www-form-urlencoded", NULL
@@ -421,7 +991,11 @@ flow(enum jg_it_kind kind)
 	const char *tok_h[3], *loc;
 	char *csrf, *form, *exchange, *code, *v, *bearer, *rt1, *rt2;
 
-	CU_ASSERT_TRUE_FATAL(e2e_start(&e, kind));
+	if (!e2e_start(&e, kind)) {
+		CU_FAIL("the server did not start");
+		e2e_stop(&e);
+		return;
+	}
 	c = jg_it_client_new();
 
 	/* 1. The authorization request: the login form. */
@@ -514,6 +1088,11 @@ flow(enum jg_it_kind kind)
 		ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"), "Bearer realm=\"jwtgate\"");
 		jg_it_response_clear(&r);
 
+		/* 6b. The static page behind the gate (each template's
+		 * authorizer, access checker, authnz provider or
+		 * auth_request). */
+		gate(&e, c, bearer);
+
 		/* 7. userinfo (OpenID Connect Core section 5.3). */
 		request(&e, c, "GET", "/oauth/userinfo", h, NULL, &r);
 		CU_ASSERT_EQUAL(r.status, 200);
@@ -584,14 +1163,27 @@ flow(enum jg_it_kind kind)
 	free(exchange);
 	free(code);
 
-	/* 11. Logout with the registered post-logout URI. */
+	/* 11. Logout (OpenID Connect RP-Initiated Logout 1.0) with the
+	 * registered post-logout URI.  Without an id_token_hint it only asks
+	 * for a confirmation: the session stays. */
 	CU_ASSERT_EQUAL(count(&e, "SELECT count(*) FROM sessions"), 1);
 	request(&e, c, "GET", "/oauth/logout?client_id=web&post_logout_redirect_uri="
 		"https%3A%2F%2Fapp.example%2Fbye&state=bye-1", NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT(has(&r, "value=\"logout\""));
+	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Location"));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count(&e, "SELECT count(*) FROM sessions"), 1);
+	/* With the ID token of the session's user as the hint it ends at
+	 * once. */
+	form = jg_xasprintf("/oauth/logout?id_token_hint=%s&post_logout_redirect_uri="
+			    "https%%3A%%2F%%2Fapp.example%%2Fbye&state=bye-1",
+			    jstr(tok, "id_token") ? jstr(tok, "id_token") : "");
+	request(&e, c, "GET", form, NULL, NULL, &r);
+	free(form);
 	CU_ASSERT_EQUAL(r.status, 302);
 	ASSERT_STR(jg_it_header(&r, "Location"), "https://app.example/bye?state=bye-1");
-	ASSERT_STR(jg_it_header(&r, "Set-Cookie"),
-		   "jg_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax");
+	CU_ASSERT(set_cookie(&r, "jg_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"));
 	jg_it_response_clear(&r);
 
 	/* 12. The session is gone: prompt=none answers login_required, and
@@ -629,42 +1221,85 @@ flow(enum jg_it_kind kind)
 static void
 test_lighttpd(void)
 {
-	flow(JG_IT_LIGHTTPD);
+	flow(E2E_LIGHTTPD);
 }
 
 static void
-test_apache(void)
+test_apache_fcgid(void)
 {
-	flow(JG_IT_APACHE);
+	flow(E2E_APACHE_FCGID);
+}
+
+static void
+test_apache_authnz(void)
+{
+	flow(E2E_APACHE_AUTHNZ);
+}
+
+static void
+test_nginx(void)
+{
+	flow(E2E_NGINX);
 }
 
 /* ------------------------------------------------------------ OIDC driver */
+
+/* Runs the script with the instance's arguments (plus extra, or NULL),
+ * its output into log and then on stdout.  Returns its exit status, or
+ * -1. */
+static int
+run_script(const struct e2e *e, const char *script, const char *extra, const char *log)
+{
+	const char *argv[] = { "/usr/bin/python3", script, e->issuer, "web", WEB_SECRET,
+			       WEB_CB, "alice", PASSWORD, extra, NULL };
+	pid_t pid = jg_it_spawn(argv, log);
+	int rc = pid > 0 ? jg_it_wait(pid, 120000) : -1;
+	char *text = NULL;
+	size_t len;
+
+	if (jg_read_file(log, 1 << 20, &text, &len) == JG_OK)
+		fputs(text, stdout);
+	free(text);
+	return rc;
+}
 
 static int
 oidc_client(const char *script)
 {
 	struct e2e e;
-	char *cb;
-	int rc;
+	char *log, *text = NULL;
+	size_t len;
+	int rc, bad;
 
-	if (!e2e_start(&e, JG_IT_LIGHTTPD)) {
+	if (!e2e_start(&e, E2E_LIGHTTPD)) {
 		fprintf(stderr, "e2e: the instance did not start\n");
 		e2e_stop(&e);
 		return 99;
 	}
-	cb = jg_xstrdup(WEB_CB);
-	{
-		const char *argv[] = { "/usr/bin/python3", script, e.issuer, "web", WEB_SECRET,
-				       cb, "alice", PASSWORD, NULL };
-		pid_t pid = jg_it_spawn(argv, NULL);
-
-		rc = pid > 0 ? jg_it_wait(pid, 120000) : 99;
-	}
+	log = jg_xasprintf("%s/oidc-client.log", e.dir);
+	rc = run_script(&e, script, NULL, log);
 	if (rc == 0 && count(&e, "SELECT count(*) FROM codes WHERE used_at IS NOT NULL") != 1) {
 		fprintf(stderr, "e2e: the code was not redeemed once\n");
 		rc = 1;
 	}
-	free(cb);
+	free(log);
+
+	/* The same flow, with the script told to expect another audience:
+	 * it must fail, and on the ID token's validation. */
+	log = jg_xasprintf("%s/oidc-client-bad.log", e.dir);
+	printf("---- once more, expecting the audience \"other\": must fail\n");
+	bad = run_script(&e, script, "--expect-aud=other", log);
+	if (bad != 1 || jg_read_file(log, 1 << 20, &text, &len) != JG_OK ||
+	    strstr(text, "\nFAIL: the ID token validates") == NULL ||
+	    strstr(text, "\nFAIL: the redirect") != NULL) {
+		fprintf(stderr, "e2e: the script did not fail on the wrong audience (%d)\n", bad);
+		if (rc == 0)
+			rc = 1;
+	} else {
+		printf("---- it failed as it must\n");
+	}
+	free(text);
+	free(log);
 	if (!e2e_stop(&e) && rc == 0)
 		rc = 1;
 	return rc < 0 ? 99 : rc;
@@ -674,12 +1309,21 @@ int
 main(int argc, char **argv)
 {
 	static const struct jg_test tests[] = {
-		{ "the whole flow through lighttpd", test_lighttpd },
-		{ "the whole flow through Apache with mod_fcgid", test_apache },
+		{ "the whole flow through lighttpd-jwtgate.conf", test_lighttpd },
+		{ "the whole flow through apache-jwtgate.conf (mod_fcgid)", test_apache_fcgid },
+		{ "the whole flow through apache-authnz-fcgi.conf", test_apache_authnz },
+		{ "the whole flow through nginx-jwtgate.conf and spawn-fcgi", test_nginx },
 		{ NULL, NULL }
 	};
+	int rc;
 
+	stage = install_stage();
+	if (stage == NULL)
+		return 99;
 	if (argc == 3 && strcmp(argv[1], "--oidc-client") == 0)
-		return oidc_client(argv[2]);
-	return jg_test_main("e2e", tests);
+		rc = oidc_client(argv[2]);
+	else
+		rc = jg_test_main("e2e", tests);
+	free(stage);
+	return rc;
 }

@@ -20,7 +20,9 @@
  *   consent (the client is not first-party) -> code in Location with state
  *   and iss -> token exchange with PKCE (RFC 7636) -> ID token verified
  *   with the published JWKS -> /api/me with Bearer -> the static page
- *   behind the gate, with and without a token -> userinfo -> refresh
+ *   behind the gate, with and without a token, and a page of the gate
+ *   whose require_scope the token lacks (403; 401 from mod_fcgid) ->
+ *   userinfo -> refresh
  *   (rotation) -> revoke (RFC 7009) -> the revoked refresh token refused ->
  *   logout -> session gone
  *
@@ -543,6 +545,9 @@ e2e_start(struct e2e *e, enum e2e_kind kind)
 	 * at $(pkgdatadir)/htdocs). */
 	tmpl = staged(JG_E2E_HTDOCSDIR);
 	fprintf(f, "templates = %s\n", tmpl);
+	/* A scope rule below the gate (issue 6 point 1: which path needs
+	 * which scope is configuration). */
+	fprintf(f, "require_scope = /protected/admin admin\n");
 	free(tmpl);
 	if (fclose(f) != 0)
 		return false;
@@ -580,7 +585,8 @@ e2e_start(struct e2e *e, enum e2e_kind kind)
 		goto fail;
 	path = staged(JG_E2E_HTDOCSDIR "/protected/index.html");
 	if (jg_read_file(path, 1 << 20, &e->gated, &len) != JG_OK ||
-	    !write_text(e->dir, "htdocs/protected/index.html", e->gated)) {
+	    !write_text(e->dir, "htdocs/protected/index.html", e->gated) ||
+	    !write_text(e->dir, "htdocs/protected/admin/index.html", "e2e admin page\n")) {
 		fprintf(stderr, "e2e: cannot copy %s\n", path);
 		free(path);
 		return false;
@@ -961,6 +967,24 @@ gate(const struct e2e *e, struct jg_it_client *c, const char *bearer)
 	CU_ASSERT_EQUAL(r.status, 401);
 	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"), "Bearer realm=\"jwtgate\"");
 	CU_ASSERT(r.body == NULL || strstr(r.body, "Protected page") == NULL);
+	jg_it_response_clear(&r);
+
+	/* The scope rule of /protected/admin: the token lacks "admin".
+	 * lighttpd relays the gate's 403 as sent, and so do nginx's
+	 * auth_request and mod_authnz_fcgi; mod_fcgid turns every denial of
+	 * its access checker into 401 (README), the challenge kept. */
+	request(e, c, "GET", "/protected/admin/index.html", h, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, e->kind == E2E_APACHE_FCGID ? 401 : 403);
+	CU_ASSERT(r.body == NULL || strstr(r.body, "e2e admin page") == NULL);
+	if (e->kind != E2E_NGINX)
+		ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+			   "Bearer realm=\"jwtgate\", error=\"insufficient_scope\", "
+			   "error_description=\"the token lacks a scope this resource requires\", "
+			   "scope=\"admin\"");
+	for (i = 0; i < r.nheaders; i++) {
+		CU_ASSERT(strncasecmp(r.headers[i].name, "Variable-", 9) != 0);
+		CU_ASSERT(strncasecmp(r.headers[i].name, "X-Jwt-", 6) != 0);
+	}
 	jg_it_response_clear(&r);
 
 	/* One character of the signature changed. */

@@ -2,10 +2,13 @@
  * answers of /oauth/userinfo and /api/... through lighttpd, the FastCGI
  * authorizer in front of a static file and a CGI script (lighttpd "mode"
  * => "authorizer"; Apache mod_fcgid FcgidAccessChecker), the nginx
- * auth_request endpoint, CORS, and an external OpenID Connect issuer
- * played by python3 -m http.server on loopback (discovery, a key rotation
- * there, and an issuer that cannot be reached).  Tokens are minted with
- * the library from the keyring the test creates. */
+ * auth_request endpoint, CORS, the header, cookie, form and query token
+ * sources, mod_authnz_fcgi in front of a static file and a CGI script, and
+ * an external OpenID Connect issuer played by python3's http.server on
+ * loopback (discovery, a key rotation there, refetch on an unknown kid at
+ * most once per interval, its Cache-Control max-age honoured, and an
+ * issuer that cannot be reached).  Tokens are minted with the library from
+ * the keyring the test creates. */
 #include "config.h"
 
 #include <signal.h>
@@ -36,6 +39,22 @@
 	"echo \"JWT_SUB=$JWT_SUB\"\n" \
 	"echo \"JWT_SCOPE=$JWT_SCOPE\"\n" \
 	"echo \"JWT_CLIENT_ID=$JWT_CLIENT_ID\"\n"
+
+/* The external issuer: python3's http.server serving DIR on 127.0.0.1:PORT,
+ * one access-log line per request on stderr, with the Cache-Control header
+ * the file DIR/.cache-control holds (none while it is missing). */
+#define EXT_SERVER "import functools, http.server, os, sys\n" \
+	"class H(http.server.SimpleHTTPRequestHandler):\n" \
+	"    def end_headers(self):\n" \
+	"        try:\n" \
+	"            with open(os.path.join(self.directory, '.cache-control')) as f:\n" \
+	"                self.send_header('Cache-Control', f.read().strip())\n" \
+	"        except OSError:\n" \
+	"            pass\n" \
+	"        super().end_headers()\n" \
+	"h = functools.partial(H, directory=sys.argv[1])\n" \
+	"http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[2])), h)" \
+	".serve_forever()\n"
 
 #define ASSERT_STR(actual, expected) \
 	CU_ASSERT_STRING_EQUAL((actual) ? (actual) : "(null)", (expected))
@@ -220,13 +239,15 @@ test_setup(void)
 	CU_ASSERT_EQUAL_FATAL(jg_jwk_generate(JG_ALG_ES256, 0, &t.ext_a), JG_OK);
 	CU_ASSERT_EQUAL_FATAL(jg_jwk_generate(JG_ALG_ES256, 0, &t.ext_b), JG_OK);
 	publish_ext(t.ext_a);
+	CU_ASSERT(jg_it_write_file(t.work, "ext-server.py", EXT_SERVER, 0644));
 	{
 		char *port = jg_xasprintf("%d", t.ext_port);
 		char *log = jg_xasprintf("%s/ext.log", t.work);
-		const char *argv[] = { "/usr/bin/python3", "-m", "http.server", "--bind",
-				       "127.0.0.1", "--directory", t.ext_dir, port, NULL };
+		char *script = jg_xasprintf("%s/ext-server.py", t.work);
+		const char *argv[] = { "/usr/bin/python3", script, t.ext_dir, port, NULL };
 
 		t.ext_pid = jg_it_spawn(argv, log);
+		free(script);
 		free(port);
 		free(log);
 	}
@@ -240,6 +261,8 @@ test_setup(void)
 		"key_dir = %s/keys\n"
 		"htdocs = %s/htdocs\n"
 		"bearer_form = yes\n"
+		"bearer_cookie = jg_at\n"
+		"bearer_query = yes\n"
 		"require_scope = /api/admin admin\n"
 		"require_scope = /private/admin admin\n"
 		"cors_origin = https://app.test\n"
@@ -366,6 +389,43 @@ test_userinfo(void)
 		   "\"more than one method was used to send the access token\"");
 	jg_it_response_clear(&r);
 	free(body);
+
+	/* The configured cookie (bearer_cookie = jg_at), and the query string
+	 * (RFC 6750 2.3, bearer_query = yes); with the header as well, 400. */
+	{
+		char *cookie = jg_xasprintf("Cookie: theme=dark; jg_at=%s", t.valid);
+		char *path = jg_xasprintf("/oauth/userinfo?access_token=%s", t.valid);
+
+		CU_ASSERT_EQUAL(get("/oauth/userinfo", NULL, cookie, &r), 200);
+		o = body_json(&r);
+		ASSERT_STR(jstr(o, "sub"), ALICE);
+		json_object_put(o);
+		jg_it_response_clear(&r);
+		CU_ASSERT_EQUAL(get("/oauth/userinfo", t.valid, cookie, &r), 400);
+		ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+			   "Bearer realm=\"jwtgate\", error=\"invalid_request\", error_description="
+			   "\"more than one method was used to send the access token\"");
+		jg_it_response_clear(&r);
+		CU_ASSERT_EQUAL(get("/private/file.txt", NULL, cookie, &r), 200);
+		ASSERT_STR(r.body, "gated file\n");
+		jg_it_response_clear(&r);
+		CU_ASSERT_EQUAL(get(path, NULL, NULL, &r), 200);
+		o = body_json(&r);
+		ASSERT_STR(jstr(o, "sub"), ALICE);
+		json_object_put(o);
+		jg_it_response_clear(&r);
+		CU_ASSERT_EQUAL(get(path, t.valid, NULL, &r), 400);
+		jg_it_response_clear(&r);
+		free(cookie);
+		free(path);
+		cookie = jg_xasprintf("Cookie: jg_at=%s", t.expired);
+		CU_ASSERT_EQUAL(get("/oauth/userinfo", NULL, cookie, &r), 401);
+		ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+			   "Bearer realm=\"jwtgate\", error=\"invalid_token\", "
+			   "error_description=\"token expired\"");
+		jg_it_response_clear(&r);
+		free(cookie);
+	}
 
 	CU_ASSERT_EQUAL(get("/oauth/userinfo", NULL, "Authorization: Bearer", &r), 400);
 	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
@@ -555,6 +615,8 @@ test_external_issuer(void)
 {
 	struct jg_it_response r;
 	struct json_object *o;
+	time_t t0, t1 = 0;
+	int fetches;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t.lt);
 	/* Discovery, then the JWKS, fetched by the gate. */
@@ -587,9 +649,53 @@ test_external_issuer(void)
 	/* The issuer rotates to key B: the unknown kid makes the gate fetch
 	 * again (once jwks_refresh_min_interval, 1 s, has passed). */
 	publish_ext(t.ext_b);
+	CU_ASSERT(jg_it_write_file(t.work, "ext/.cache-control", "public, max-age=4", 0644));
 	sleep(2);
+	fetches = count_in_log("GET /jwks.json");
+	t0 = time(NULL);
 	CU_ASSERT_EQUAL(get("/api/me", t.ext_token_b, NULL, &r), 200);
 	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count_in_log("GET /jwks.json"), fetches + 1);
+	fetches = count_in_log("GET /jwks.json");
+
+	/* Unknown kids refetch at most once per jwks_refresh_min_interval
+	 * (1 s, on whole seconds): six requests with a kid the issuer never
+	 * published fetch at most once per second passed since the fetch
+	 * above (none when they all fall in its second). */
+	{
+		struct jg_jwk *c = NULL;
+		char *token;
+
+		CU_ASSERT_EQUAL_FATAL(jg_jwk_generate(JG_ALG_ES256, 0, &c), JG_OK);
+		token = mint(c, t.ext, "https://api.test", "read", "ext-burst", 0);
+		for (int i = 0; i < 6; i++) {
+			CU_ASSERT_EQUAL(get("/api/me", token, NULL, &r), 401);
+			ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+				   "Bearer realm=\"jwtgate\", error=\"invalid_token\", "
+				   "error_description=\"no key for kid\"");
+			jg_it_response_clear(&r);
+		}
+		t1 = time(NULL);
+		CU_ASSERT(count_in_log("GET /jwks.json") - fetches <= (int)(t1 - t0));
+		free(token);
+		jg_jwk_free(c);
+	}
+	/* Cache-Control: max-age=4 of that answer: the keys are not fetched
+	 * again before it runs out (two seconds on, past the refresh interval
+	 * and past the verified-token cache), and are once it has. */
+	CU_ASSERT_FATAL(t1 - t0 <= 1);
+	while (time(NULL) < t1 + 2)
+		sleep(1);
+	fetches = count_in_log("GET /jwks.json");
+	CU_ASSERT_EQUAL(get("/api/me", t.ext_token_b, NULL, &r), 200);
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count_in_log("GET /jwks.json"), fetches);
+	while (time(NULL) < t1 + 5)
+		sleep(1);
+	CU_ASSERT_EQUAL(get("/api/me", t.ext_token_b, NULL, &r), 200);
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(count_in_log("GET /jwks.json"), fetches + 1);
+	CU_ASSERT(count_in_log("\"GET /jwks.json HTTP/1.1\" 200") == count_in_log("GET /jwks.json"));
 	/* Key A is gone from the set: once the cached verification is older
 	 * than revocation_check_interval, its tokens fail. */
 	sleep(2);
@@ -833,7 +939,7 @@ test_apache_fcgid(void)
 		"  Require valid-user\n</Location>\n"
 		"LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\n"
 		"ScriptSock \"%s/cgid.sock\"\n"
-		"<LocationMatch \"^/private/.*\\.cgi$\">\n"
+		"<LocationMatch \"^/(private|bearer)/.*\\.cgi$\">\n"
 		"  SetHandler cgi-script\n  Options +ExecCGI\n</LocationMatch>",
 		listen, t.work);
 	opts.extra = extra;
@@ -844,6 +950,7 @@ test_apache_fcgid(void)
 	CU_ASSERT(jg_it_write_file(ap->htdocs, "private/admin/file.txt", "apache admin\n", 0644));
 	CU_ASSERT(jg_it_write_file(ap->htdocs, "bearer/file.txt", "authnz gated\n", 0644));
 	CU_ASSERT(jg_it_write_file(ap->htdocs, "private/env.cgi", ENV_CGI, 0755));
+	CU_ASSERT(jg_it_write_file(ap->htdocs, "bearer/env.cgi", ENV_CGI, 0755));
 
 	/* FcgidPassHeader Authorization: the token reaches the responder. */
 	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/oauth/userinfo", t.valid, NULL, NULL, &r), 200);
@@ -905,6 +1012,26 @@ test_apache_fcgid(void)
 	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/bearer/file.txt", NULL, NULL, NULL, &r),
 			401);
 	CU_ASSERT_PTR_NULL(strstr(r.body, "authnz gated"));
+	jg_it_response_clear(&r);
+	/* A CGI script behind mod_authnz_fcgi: REMOTE_USER from the
+	 * provider's UserExpr, the JWT_* variables from its Variable-*
+	 * headers, none of which reach the client. */
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/bearer/env.cgi", t.valid, NULL, NULL, &r),
+			200);
+	ASSERT_STR(r.body, "REMOTE_USER=" ALICE "\nJWT_SUB=" ALICE "\n"
+		   "JWT_SCOPE=openid profile email\nJWT_CLIENT_ID=it-app\n");
+	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Variable-JWT_SUB"));
+	CU_ASSERT_PTR_NULL(jg_it_header(&r, "Variable-REMOTE_USER"));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/bearer/env.cgi", NULL, NULL, NULL, &r), 401);
+	CU_ASSERT_PTR_NULL(strstr(r.body ? r.body : "", "JWT_SUB"));
+	jg_it_response_clear(&r);
+	CU_ASSERT_EQUAL(http_send("GET", ap->url, "/bearer/env.cgi", t.revoked, NULL, NULL, &r),
+			401);
+	ASSERT_STR(jg_it_header(&r, "WWW-Authenticate"),
+		   "Bearer realm=\"jwtgate\", error=\"invalid_token\", "
+		   "error_description=\"the token has been revoked\"");
+	CU_ASSERT_PTR_NULL(strstr(r.body ? r.body : "", "JWT_SUB"));
 	jg_it_response_clear(&r);
 
 	CU_ASSERT_FALSE(jg_it_log_contains(ap, "Sanitizer"));

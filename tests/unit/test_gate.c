@@ -865,6 +865,27 @@ test_external_issuer(void)
 	CU_ASSERT_EQUAL(verify_at(g, TK_DOWN, T0, &why), JG_ERR_BUSY);
 	ASSERT_STR(why, "the issuer's keys cannot be fetched");
 	jg_gate_free(g);
+
+	/* Per-issuer algorithms ("algorithms = ES256" for EXT): an ES384 key
+	 * the issuer publishes, and its token with the right iss and aud,
+	 * are refused (RFC 8725 section 3.1). */
+	{
+		struct jg_jwk *k384 = NULL;
+		char *token;
+
+		CU_ASSERT_EQUAL_FATAL(jg_jwk_generate(JG_ALG_ES384, 0, &k384), JG_OK);
+		write_cache(EXT, k384, T0 + 300, T0 + 3600);
+		token = mint(k384, JG_ALG_ES384, JG_TYP_ACCESS, EXT, "https://api.test",
+			     "ext-user", "ext-app", "read", "e384", T0 + 600, 0);
+		g = gate_new();
+		t = NULL;
+		CU_ASSERT_EQUAL(jg_gate_verify(g, token, T0 + 300, &t, &why), JG_ERR_DENIED);
+		CU_ASSERT_PTR_NULL(t);
+		ASSERT_STR(why, "algorithm not allowed");
+		jg_gate_free(g);
+		free(token);
+		jg_jwk_free(k384);
+	}
 	write_cache(EXT, f.ext_key, T0, T0 + 3600);
 }
 

@@ -1022,6 +1022,7 @@ issue_code(struct flow *f)
 	}
 	c->client_id = jg_xstrdup(f->ar.client->client_id);
 	c->redirect_uri = jg_xstrdup(f->ar.redirect_uri);
+	c->redirect_uri_omitted = !f->ar.redirect_uri_sent;
 	c->sub = jg_xstrdup(f->session->sub);
 	c->scope = jg_xstrdup(f->ar.scope);
 	c->nonce = f->ar.nonce ? jg_xstrdup(f->ar.nonce) : NULL;

@@ -126,6 +126,10 @@ static const char *const builtin_migrations[] = {
 	" at INTEGER NOT NULL);"
 	"CREATE INDEX login_failures_key ON login_failures(key, at);"
 	"CREATE INDEX login_failures_at ON login_failures(at);",
+	/* 2: whether the authorization request left redirect_uri out (RFC
+	 * 6749 section 4.1.3 requires it at the token endpoint otherwise). */
+	"ALTER TABLE codes ADD COLUMN redirect_uri_omitted INTEGER NOT NULL"
+	" DEFAULT 0;",
 };
 
 _Static_assert(sizeof(builtin_migrations) / sizeof(builtin_migrations[0]) ==
@@ -157,7 +161,8 @@ enum stmt_id {
 	" first_party, access_token_lifetime, refresh_idle_lifetime," \
 	" refresh_absolute_lifetime, id_token_alg, created"
 #define CODE_COLUMNS "client_id, redirect_uri, sub, scope, nonce, code_challenge," \
-	" code_challenge_method, session_id, auth_time, created, expires"
+	" code_challenge_method, session_id, auth_time, created, expires," \
+	" redirect_uri_omitted"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -191,7 +196,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_CLIENT_DELETE] = "DELETE FROM clients WHERE client_id = ?1",
 
 	[S_CODE_INSERT] = "INSERT INTO codes (hash, " CODE_COLUMNS ")"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	/* The single atomic step of redemption: only one UPDATE can find
 	 * used_at still NULL. */
 	[S_CODE_REDEEM] = "UPDATE codes SET used_at = ?2"
@@ -741,6 +746,12 @@ jg_store_open_with_migrations(const char *path, unsigned busy_timeout_ms,
 	rc = sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		goto sqlfail;
+	/* A 256 KiB page cache instead of SQLite's 2 MiB: it holds the hot
+	 * b-tree pages, the kernel's page cache the rest, and a FastCGI
+	 * process stays under 8 MiB resident (make bench, footprint). */
+	rc = sqlite3_exec(db, "PRAGMA cache_size = -256", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto sqlfail;
 	err = migrate(db, path, migrations, n_migrations, errmsg);
 	if (err != JG_OK)
 		goto out;
@@ -1030,6 +1041,30 @@ jg_store_user_set_disabled(struct jg_store *st, const char *username, bool disab
 		return JG_ERR_SYSTEM;
 	}
 	return change_one(st, s);
+}
+
+enum jg_err
+jg_store_user_disable(struct jg_store *st, const char *username, int64_t now,
+		      size_t *sessions, size_t *families)
+{
+	struct jg_user *u = NULL;
+	enum jg_err err;
+
+	if (!ok_name(username))
+		return JG_ERR_MALFORMED;
+	if ((err = begin(st)) != JG_OK)
+		return err;
+	if ((err = jg_store_user_get(st, username, &u)) != JG_OK ||
+	    (err = jg_store_user_set_disabled(st, username, true)) != JG_OK ||
+	    (err = jg_store_session_delete_user(st, u->sub, sessions)) != JG_OK ||
+	    (err = jg_store_family_revoke_user(st, u->sub, now, families)) != JG_OK)
+		goto fail;
+	jg_user_free(u);
+	return commit(st);
+fail:
+	jg_user_free(u);
+	rollback(st);
+	return err;
 }
 
 /* Runs a DELETE or UPDATE keyed by one text parameter (checked by the
@@ -1394,7 +1429,8 @@ jg_store_code_insert(struct jg_store *st, const char *code, const struct jg_code
 	    bind_text(s, 7, c->code_challenge) &&
 	    bind_text(s, 8, c->code_challenge_method) &&
 	    bind_text(s, 9, c->session_id) && bind_int(s, 10, c->auth_time) &&
-	    bind_int(s, 11, c->created) && bind_int(s, 12, c->expires))
+	    bind_int(s, 11, c->created) && bind_int(s, 12, c->expires) &&
+	    bind_int(s, 13, c->redirect_uri_omitted ? 1 : 0))
 		err = step_done(s);
 	else
 		err = JG_ERR_SYSTEM;
@@ -1419,6 +1455,7 @@ code_from_row(sqlite3_stmt *s)
 	c->auth_time = col_int(s, 8);
 	c->created = col_int(s, 9);
 	c->expires = col_int(s, 10);
+	c->redirect_uri_omitted = col_int(s, 11) != 0;
 	return c;
 }
 

@@ -34,7 +34,7 @@
  */
 
 /* The schema version jg_store_open brings a database to. */
-#define JG_STORE_SCHEMA_VERSION 1
+#define JG_STORE_SCHEMA_VERSION 2
 
 /* Longest raw secret (code, refresh token, session id) accepted. */
 #define JG_STORE_SECRET_MAX 512
@@ -158,6 +158,14 @@ enum jg_err jg_store_user_set_password(struct jg_store *st, const char *username
 enum jg_err jg_store_user_set_disabled(struct jg_store *st, const char *username,
 				       bool disabled);
 
+/* Disables the user username, deletes every session of the user and revokes
+ * every refresh-token family at now, all in one transaction: either all of
+ * it happens or none.  sessions and families (may be NULL) receive the
+ * numbers deleted and revoked.  JG_ERR_NOT_FOUND when there is no such user,
+ * JG_ERR_BUSY when the database is locked (nothing changed then). */
+enum jg_err jg_store_user_disable(struct jg_store *st, const char *username,
+				  int64_t now, size_t *sessions, size_t *families);
+
 /* Deletes a user together with their codes, refresh-token families, sessions
  * and consents.  JG_ERR_NOT_FOUND when there is no such user. */
 enum jg_err jg_store_user_delete(struct jg_store *st, const char *username);
@@ -235,6 +243,10 @@ struct jg_code {
 	int64_t auth_time;
 	int64_t created;
 	int64_t expires;	/* must be after created */
+	bool redirect_uri_omitted; /* the authorization request had no
+				    * redirect_uri (redirect_uri is then the
+				    * client's only registered one), so the
+				    * token request may leave it out too */
 };
 
 /* What a replayed code had issued, so that the caller can revoke it. */

@@ -214,11 +214,18 @@ bad_request(struct jg_response *resp, const char *error, const char *description
 	oauth_error(resp, 400, error, description);
 }
 
+/* RFC 6749 section 5.2: a client that tried the Authorization header gets
+ * 401 with the Basic challenge; one that authenticated (or only identified
+ * itself) in the form gets 400, since a 401 must carry a challenge (RFC
+ * 9110 section 15.5.2) that the client did not use. */
 static void
-invalid_client(const struct jg_token_ctx *ctx, struct jg_response *resp,
-	       const char *description)
+invalid_client(const struct jg_token_ctx *ctx, const struct jg_request *req,
+	       struct jg_response *resp, const char *description)
 {
-	jg_http_oauth_invalid_client(resp, ctx->config->realm, description);
+	if (req->authorization != NULL && req->authorization[0] != '\0')
+		jg_http_oauth_invalid_client(resp, ctx->config->realm, description);
+	else
+		oauth_error(resp, 400, "invalid_client", description);
 }
 
 /* Answers a store failure: 503 with Retry-After for a busy store, 500
@@ -328,20 +335,20 @@ authenticate(const struct jg_token_ctx *ctx, const struct jg_request *req,
 			goto out;
 		}
 		if (form_id != NULL && strcmp(form_id, id) != 0) {
-			invalid_client(ctx, resp,
+			invalid_client(ctx, req, resp,
 				       "client_id differs from the authenticated client");
 			goto out;
 		}
 	} else if (err == JG_ERR_MALFORMED) {
-		invalid_client(ctx, resp, "malformed Basic credentials");
+		invalid_client(ctx, req, resp, "malformed Basic credentials");
 		goto out;
 	} else if (req->authorization != NULL && req->authorization[0] != '\0') {
-		invalid_client(ctx, resp,
+		invalid_client(ctx, req, resp,
 			       "unsupported client authentication scheme");
 		goto out;
 	} else {
 		if (form_id == NULL || form_id[0] == '\0') {
-			invalid_client(ctx, resp, "client authentication required");
+			invalid_client(ctx, req, resp, "client authentication required");
 			goto out;
 		}
 		id = jg_xstrdup(form_id);
@@ -350,7 +357,7 @@ authenticate(const struct jg_token_ctx *ctx, const struct jg_request *req,
 	}
 
 	if (strlen(id) > JG_STORE_NAME_MAX) {
-		invalid_client(ctx, resp, "client authentication failed");
+		invalid_client(ctx, req, resp, "client authentication failed");
 		goto out;
 	}
 	err = jg_store_client_get(ctx->store, id, &client);
@@ -360,7 +367,7 @@ authenticate(const struct jg_token_ctx *ctx, const struct jg_request *req,
 		if (secret != NULL)
 			(void)jg_client_secret_verify(secret, strlen(secret),
 				"sha256:0000000000000000000000000000000000000000000000000000000000000000");
-		invalid_client(ctx, resp, "client authentication failed");
+		invalid_client(ctx, req, resp, "client authentication failed");
 		goto out;
 	}
 	if (err != JG_OK) {
@@ -371,7 +378,7 @@ authenticate(const struct jg_token_ctx *ctx, const struct jg_request *req,
 		/* A public client is only identified; a secret it sends is a
 		 * sign of confusion, refused rather than ignored. */
 		if (secret != NULL && secret[0] != '\0') {
-			invalid_client(ctx, resp, "client authentication failed");
+			invalid_client(ctx, req, resp, "client authentication failed");
 			goto out;
 		}
 		auth->confidential = false;
@@ -379,7 +386,7 @@ authenticate(const struct jg_token_ctx *ctx, const struct jg_request *req,
 		if (secret == NULL ||
 		    !jg_client_secret_verify(secret, strlen(secret),
 					     client->secret_hash)) {
-			invalid_client(ctx, resp, "client authentication failed");
+			invalid_client(ctx, req, resp, "client authentication failed");
 			goto out;
 		}
 		auth->confidential = true;
@@ -665,18 +672,15 @@ grant_authorization_code(const struct jg_token_ctx *ctx,
 		bad_request(resp, "invalid_request", "code is required");
 		goto out;
 	}
-	/* RFC 6749 section 4.1.3 requires redirect_uri when the authorization
-	 * request had one.  A client with exactly one registered URI may
-	 * leave it out of both (section 3.1.2.3), and then the code is bound
-	 * to that URI; OpenID Connect Core 1.0 section 3.1.3.2 lets the
-	 * server go on without it in that case.  The code keeps the URI in
-	 * effect, so the comparison below still holds it to the request. */
-	if (redirect_uri == NULL) {
-		if (client->n_redirect_uris != 1) {
-			bad_request(resp, "invalid_request", "redirect_uri is required");
-			goto out;
-		}
-		redirect_uri = client->redirect_uris[0];
+	/* RFC 6749 section 4.1.3 requires redirect_uri exactly when the
+	 * authorization request had one.  A client with exactly one
+	 * registered URI may leave it out of both (section 3.1.2.3); the
+	 * code records whether it was left out and the URI in effect.  A
+	 * client with several URIs always sent one, so the request is
+	 * refused before the code is used up. */
+	if (redirect_uri == NULL && client->n_redirect_uris != 1) {
+		bad_request(resp, "invalid_request", "redirect_uri is required");
+		goto out;
 	}
 	/* A malformed verifier is refused before the code is used up. */
 	if (verifier != NULL && !jg_pkce_verifier_valid(verifier)) {
@@ -720,6 +724,15 @@ grant_authorization_code(const struct jg_token_ctx *ctx,
 			    "the code was issued to another client");
 		goto out;
 	}
+	if (redirect_uri == NULL && !bound->redirect_uri_omitted) {
+		bad_request(resp, "invalid_request", "redirect_uri is required: "
+			    "the authorization request had one");
+		goto out;
+	}
+	/* Left out of both: the code must still be bound to the client's
+	 * one registered URI (the registration may have changed since). */
+	if (redirect_uri == NULL)
+		redirect_uri = client->redirect_uris[0];
 	if (strcmp(bound->redirect_uri, redirect_uri) != 0) {
 		bad_request(resp, "invalid_grant",
 			    "redirect_uri differs from the authorization request");
@@ -1142,7 +1155,7 @@ jg_token_introspect(const struct jg_token_ctx *ctx, const struct jg_request *req
 	    !authenticate(ctx, req, &form, &auth, resp))
 		goto out;
 	if (!auth.confidential) {
-		invalid_client(ctx, resp,
+		invalid_client(ctx, req, resp,
 			       "introspection needs an authenticated confidential client");
 		goto out;
 	}

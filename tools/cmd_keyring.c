@@ -301,6 +301,45 @@ out:
 	return status;
 }
 
+/* What rotate changes for purpose: requested when given; for ID keys
+ * without it, each current ID key's alg (the ring lists them current
+ * first), or JG_ALG_UNKNOWN (the configured default) when there is none. */
+static size_t
+rotation_algs(const struct jg_keyring *ring, enum jg_key_purpose purpose,
+	      enum jg_alg requested, enum jg_alg algs[JG_ALG_COUNT])
+{
+	size_t n = 0, j;
+
+	if (purpose == JG_KEY_ID && requested == JG_ALG_UNKNOWN) {
+		for (j = 0; j < ring->count && n < JG_ALG_COUNT; j++)
+			if (ring->keys[j].purpose == JG_KEY_ID &&
+			    ring->keys[j].state == JG_KEY_CURRENT)
+				algs[n++] = ring->keys[j].alg;
+	}
+	if (n == 0)
+		algs[n++] = requested;
+	return n;
+}
+
+/* True when the ring has a next key of purpose (of alg, or of any alg when
+ * alg is JG_ALG_UNKNOWN): what jg_keyring_rotate promotes. */
+static bool
+has_next(const struct jg_keyring *ring, enum jg_key_purpose purpose, enum jg_alg alg)
+{
+	size_t i;
+
+	for (i = 0; i < ring->count; i++)
+		if (ring->keys[i].purpose == purpose && ring->keys[i].state == JG_KEY_NEXT &&
+		    (alg == JG_ALG_UNKNOWN || ring->keys[i].alg == alg))
+			return true;
+	return false;
+}
+
+/* Rotation in three steps, so that no failure can leave a key signing
+ * that jwks.json does not publish: (1) every key the rotation needs is
+ * generated as a next key (it signs nothing yet); (2) jwks.json is
+ * written with them; only then (3) they are made current and the files
+ * published again.  A failure in (1) or (2) rotates nothing. */
 int
 jg_cmd_key_rotate(int argc, char **argv)
 {
@@ -310,11 +349,11 @@ jg_cmd_key_rotate(int argc, char **argv)
 	const struct jg_keyring_key *key;
 	const struct jg_jwk *old;
 	const char *kid;
-	enum jg_alg algs[JG_ALG_COUNT];
+	enum jg_alg algs[JG_ALG_COUNT], dflt;
 	struct args a;
 	enum jg_err err;
 	size_t n_algs, j;
-	unsigned p;
+	unsigned p, step;
 	int status, lock_fd = -1;
 
 	status = parse(argc, argv, "key rotate", rotate_usage,
@@ -330,45 +369,55 @@ jg_cmd_key_rotate(int argc, char **argv)
 	if (status != JG_EXIT_OK)
 		goto out;
 	status = JG_EXIT_REJECTED;
-	for (p = 0; p < JG_KEY_PURPOSE_COUNT; p++) {
-		enum jg_key_purpose purpose = (enum jg_key_purpose)p;
+	for (step = 0; step < 2; step++) {
+		for (p = 0; p < JG_KEY_PURPOSE_COUNT; p++) {
+			enum jg_key_purpose purpose = (enum jg_key_purpose)p;
 
-		if (a.have_purpose && purpose != a.purpose)
-			continue;
-		/* What to rotate: ALG when given; for ID keys without it, each
-		 * current ID key's alg (the ring lists them current first). */
-		n_algs = 0;
-		algs[n_algs++] = a.alg;
-		if (purpose == JG_KEY_ID && a.alg == JG_ALG_UNKNOWN) {
-			n_algs = 0;
-			for (j = 0; j < ring->count; j++)
-				if (ring->keys[j].purpose == JG_KEY_ID &&
-				    ring->keys[j].state == JG_KEY_CURRENT)
-					algs[n_algs++] = ring->keys[j].alg;
-			if (n_algs == 0)
-				algs[n_algs++] = JG_ALG_UNKNOWN;
+			if (a.have_purpose && purpose != a.purpose)
+				continue;
+			dflt = purpose == JG_KEY_ID ? admin.config->id_token_alg :
+				admin.config->access_token_alg;
+			n_algs = rotation_algs(ring, purpose, a.alg, algs);
+			for (j = 0; j < n_algs; j++) {
+				if (step == 0) {
+					if (has_next(ring, purpose, algs[j]))
+						continue;
+					err = jg_keyring_generate(ring, algs[j] != JG_ALG_UNKNOWN ?
+								  algs[j] : dflt, purpose,
+								  jg_admin_now(), NULL, &errmsg);
+					if (err != JG_OK) {
+						jg_cli_error("%s; nothing rotated",
+							     errmsg ? errmsg : jg_strerror(err));
+						goto out;
+					}
+					continue;
+				}
+				old = purpose == JG_KEY_ID && algs[j] != JG_ALG_UNKNOWN ?
+					jg_keyring_current_alg(ring, purpose, algs[j]) :
+					jg_keyring_current(ring, purpose);
+				free(old_kid);
+				old_kid = old && old->kid ? jg_xstrdup(old->kid) : NULL;
+				err = jg_keyring_rotate(ring, purpose, algs[j], dflt,
+							jg_admin_now(), &kid, &errmsg);
+				if (err != JG_OK) {
+					jg_cli_error("%s", errmsg ? errmsg : jg_strerror(err));
+					goto out;
+				}
+				key = jg_keyring_find(ring, kid);
+				printf("%s: %s (%s) is current", jg_key_purpose_name(purpose),
+				       kid, key ? jg_alg_name(key->alg) : "?");
+				if (old_kid)
+					printf("; %s is previous", old_kid);
+				printf("\n");
+			}
 		}
-		for (j = 0; j < n_algs; j++) {
-			old = purpose == JG_KEY_ID && algs[j] != JG_ALG_UNKNOWN ?
-				jg_keyring_current_alg(ring, purpose, algs[j]) :
-				jg_keyring_current(ring, purpose);
-			free(old_kid);
-			old_kid = old && old->kid ? jg_xstrdup(old->kid) : NULL;
-			err = jg_keyring_rotate(ring, purpose, algs[j],
-						purpose == JG_KEY_ID ?
-						admin.config->id_token_alg :
-						admin.config->access_token_alg,
-						jg_admin_now(), &kid, &errmsg);
+		if (step == 0) {
+			err = jg_keyring_publish(admin.config, ring, &errmsg);
 			if (err != JG_OK) {
-				jg_cli_error("%s", errmsg ? errmsg : jg_strerror(err));
+				jg_cli_error("%s; nothing rotated (the new keys wait as next)",
+					     errmsg ? errmsg : jg_strerror(err));
 				goto out;
 			}
-			key = jg_keyring_find(ring, kid);
-			printf("%s: %s (%s) is current", jg_key_purpose_name(purpose),
-			       kid, key ? jg_alg_name(key->alg) : "?");
-			if (old_kid)
-				printf("; %s is previous", old_kid);
-			printf("\n");
 		}
 	}
 	status = publish(admin.config, ring);

@@ -580,7 +580,6 @@ static int
 set_disabled(int argc, char **argv, bool disabled)
 {
 	struct jg_admin admin = { NULL, NULL };
-	struct jg_user *u = NULL;
 	struct args a;
 	enum jg_err err;
 	int status;
@@ -593,14 +592,13 @@ set_disabled(int argc, char **argv, bool disabled)
 	if (status != JG_EXIT_OK)
 		return status;
 	status = JG_EXIT_REJECTED;
-	err = jg_store_user_get(admin.store, a.name, &u);
-	if (err == JG_OK)
-		err = jg_store_user_set_disabled(admin.store, a.name, disabled);
-	/* A disabled user keeps no way in: no session, no refresh token. */
-	if (err == JG_OK && disabled)
-		err = jg_store_session_delete_user(admin.store, u->sub, NULL);
-	if (err == JG_OK && disabled)
-		err = jg_store_family_revoke_user(admin.store, u->sub, jg_admin_now(), NULL);
+	/* A disabled user keeps no way in: no session, no refresh token, all
+	 * in one transaction. */
+	if (disabled)
+		err = jg_store_user_disable(admin.store, a.name, jg_admin_now(),
+					    NULL, NULL);
+	else
+		err = jg_store_user_set_disabled(admin.store, a.name, false);
 	if (err == JG_ERR_NOT_FOUND)
 		no_user(a.name);
 	else if (err != JG_OK)
@@ -608,7 +606,6 @@ set_disabled(int argc, char **argv, bool disabled)
 				     "cannot enable the user");
 	else
 		status = JG_EXIT_OK;
-	jg_user_free(u);
 	jg_admin_close(&admin);
 	return status;
 }

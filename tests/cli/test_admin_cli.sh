@@ -237,7 +237,7 @@ run --config "$conf" user list
 expect_silent "the written configuration loads (user list: empty)"
 
 got=$(sql "$db" 'PRAGMA user_version')
-check "init creates the database at schema version 1 (got '$got')" test "$got" = 1
+check "init creates the database at schema version 2 (got '$got')" test "$got" = 2
 got=$(sql "$db" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'clients', 'codes', 'families', 'sessions') ORDER BY name)")
 check "the database has the users, clients, codes, families, sessions tables (got '$got')" \
 	test "$got" = "clients codes families sessions users"
@@ -495,10 +495,15 @@ check "user passwd stores a new yescrypt hash" \
 run_input "x" user passwd nobody --password-stdin
 expect_rejected "user passwd of an unknown user: exit 1" "no user"
 
+sql "$db" "INSERT INTO sessions (hash, sub, auth_time, created, expires) SELECT 'h35-session', sub, 1, 1, 4102444800 FROM users WHERE username = 'alice'" >/dev/null
+check "alice has a session before user disable" \
+	test "$(sql "$db" "SELECT count(*) FROM sessions WHERE hash = 'h35-session'")" = 1
 run user disable alice
 expect_ok "user disable: exit 0"
 check "user disable sets the flag" \
 	test "$(sql "$db" "SELECT disabled FROM users WHERE username = 'alice'")" = 1
+check "user disable ends the user's sessions" \
+	test "$(sql "$db" "SELECT count(*) FROM sessions WHERE hash = 'h35-session'")" = 0
 run user show alice
 check "user show: disabled" grep -qx 'state: disabled' "$tmp/out"
 run user enable alice
@@ -799,6 +804,67 @@ rm "$wk/jwks.json"
 run key publish
 expect_ok "key publish: exit 0"
 check "key publish writes jwks.json again" test -f "$wk/jwks.json"
+
+# ------------------------------------------------------------ a failure midway
+
+# Issue 3 point 5, "never a half-written database or key file": with every
+# write beyond 1 KiB failing (ulimit -f 1, SIGXFSZ ignored so that write(2)
+# returns EFBIG), each command fails with one line and leaves the files
+# whole: the database unchanged and intact, the key files and jwks.json as
+# they were, and never a key signing that jwks.json does not publish.
+run_limited() { # run_limited INPUT ARGS...: run with a 1 KiB file size limit
+	local input=$1
+	shift
+	printf '%s\n' "$input" |
+		(trap '' XFSZ; ulimit -f 1; exec setsid -w "$JWTGATE" "$@") >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+key_files() { # checksums of the key folder and the published files
+	(cd "$keys" && sha256sum -- *.pem keyring.json) 2>&1
+	sha256sum "$wk/jwks.json" "$wk/openid-configuration" 2>&1
+}
+current_kids() {
+	json "$keys/keyring.json" 'sorted(k["kid"] for k in d["keys"] if k["state"] == "current")'
+}
+unpublished() { # kids of keys that are current or previous but not in jwks.json
+	"$PY" -c 'import json, sys
+ring = json.load(open(sys.argv[1]))
+pub = {k["kid"] for k in json.load(open(sys.argv[2]))["keys"]}
+print(sorted(k["kid"] for k in ring["keys"] if k["state"] in ("current", "previous") and k["kid"] not in pub))' \
+		"$keys/keyring.json" "$wk/jwks.json" 2>&1
+}
+before=$(key_files)
+run_limited '' key rotate --purpose id
+expect_rejected "key rotate --purpose id, an RS256 key file cannot be written: exit 1" \
+	"nothing rotated"
+check "the failed rotate left every key file and jwks.json as they were" \
+	test "$(key_files)" = "$before"
+check "the failed rotate left no temporary file" \
+	test "$(find "$keys" "$wk" -name '*.tmp*' | wc -l)" -eq 0
+kids=$(current_kids)
+run_limited '' key rotate --purpose access
+expect_rejected "key rotate --purpose access, jwks.json cannot be written: exit 1" \
+	"nothing rotated"
+check "the failed rotate made no key current (got $(current_kids))" \
+	test "$(current_kids)" = "$kids"
+got=$(unpublished)
+check "every signing or previous key is in jwks.json (unpublished: $got)" test "$got" = '[]'
+sum_before=$(sql "$db" "SELECT count(*), group_concat(username) FROM users")
+run_limited 'limited-password-1' user add limited --password-stdin
+expect_rejected "user add when the database cannot grow: exit 1"
+check "the failed user add changed no user" \
+	test "$(sql "$db" "SELECT count(*), group_concat(username) FROM users")" = "$sum_before"
+run_limited '' client add limited --redirect-uri https://limited.example/cb --public
+expect_rejected "client add when the database cannot grow: exit 1"
+check "the failed client add stored nothing" \
+	test "$(sql "$db" "SELECT count(*) FROM clients WHERE client_id = 'limited'") $(sql "$db" "SELECT count(*) FROM client_uris WHERE client_id = 'limited'")" = "0 0"
+check "the database is intact (integrity_check)" \
+	test "$(sql "$db" "PRAGMA integrity_check")" = ok
+run key rotate --purpose access
+expect_ok "key rotate --purpose access without the limit: exit 0"
+check "now a new access key is current" test "$(current_kids)" != "$kids"
+got=$(unpublished)
+check "and every signing or previous key is in jwks.json (unpublished: $got)" test "$got" = '[]'
 
 # ------------------------------------------------------------ database busy
 

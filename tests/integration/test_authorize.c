@@ -487,6 +487,7 @@ test_login_consent(void)
 	if (code) {
 		ASSERT_STR(code->client_id, "web");
 		ASSERT_STR(code->redirect_uri, "https://app.example/cb");
+		CU_ASSERT_FALSE(code->redirect_uri_omitted);
 		ASSERT_STR(code->sub, "sub-alice");
 		ASSERT_STR(code->scope, "openid email");
 		ASSERT_STR(code->nonce, "n-1");

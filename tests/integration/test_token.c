@@ -48,6 +48,8 @@
 #define QUICK_CB "https://quick.example/cb"
 #define TWO_SECRET "two-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
 #define TWO_CB1 "https://two.example/cb1"
+#define ESID_SECRET "esid-secret-0123456789-abcdefghijklmnopqrstuvwx"
+#define ESID_CB "https://esid.example/cb"
 
 /* Shared by the tests of this suite, which run in order: the first sets up
  * the instance and starts lighttpd, the last stops it (the harness cleans
@@ -166,8 +168,13 @@ assert_error(const struct answer *a, long status, const char *error)
 	ASSERT_STR(jstr(a->json, "error"), error);
 	ASSERT_STR(jg_it_header(&a->r, "Content-Type"), "application/json");
 	ASSERT_STR(jg_it_header(&a->r, "Cache-Control"), "no-store");
-	if (status == 401)
+	/* RFC 6749 section 5.2: 401 with the Basic challenge only for a
+	 * client that used the Authorization header. */
+	if (status == 401) {
 		ASSERT_STR(jg_it_header(&a->r, "WWW-Authenticate"), "Basic realm=\"jwtgate\"");
+	} else {
+		CU_ASSERT_PTR_NULL(jg_it_header(&a->r, "WWW-Authenticate"));
+	}
 }
 
 static void
@@ -204,15 +211,18 @@ add_client(const char *id, const char *secret, const char *redirect,
 	free(c.secret_hash);
 }
 
-/* Stores a code as authorize.fcgi would after a login. */
+/* Stores a code as authorize.fcgi would after a login; omitted says the
+ * authorization request had left redirect_uri out. */
 static void
-put_code(const char *code, const char *client, const char *redirect,
-	 const char *scope, const char *nonce, const char *challenge)
+put_code_ex(const char *code, const char *client, const char *redirect,
+	    bool omitted, const char *scope, const char *nonce,
+	    const char *challenge)
 {
 	struct jg_code c;
 	int64_t now = time(NULL);
 
 	memset(&c, 0, sizeof(c));
+	c.redirect_uri_omitted = omitted;
 	c.client_id = (char *)(uintptr_t)client;
 	c.redirect_uri = (char *)(uintptr_t)redirect;
 	c.sub = (char *)(uintptr_t)"sub-alice";
@@ -224,6 +234,14 @@ put_code(const char *code, const char *client, const char *redirect,
 	c.created = now;
 	c.expires = now + 60;
 	CU_ASSERT_EQUAL_FATAL(jg_store_code_insert(t.store, code, &c), JG_OK);
+}
+
+/* The same for an authorization request that had a redirect_uri. */
+static void
+put_code(const char *code, const char *client, const char *redirect,
+	 const char *scope, const char *nonce, const char *challenge)
+{
+	put_code_ex(code, client, redirect, false, scope, nonce, challenge);
 }
 
 /* The database: whether a code is still unused (redeeming it to see). */
@@ -335,6 +353,10 @@ test_start(void)
 		t.config->id_token_alg, time(NULL), NULL, &errmsg), JG_OK);
 	CU_ASSERT_EQUAL_FATAL(jg_keyring_generate(t.ring, JG_ALG_EDDSA, JG_KEY_ACCESS,
 		time(NULL), NULL, &errmsg), JG_OK);
+	/* A current ES256 ID key for the client that asks for it (issue 5
+	 * point 3: another algorithm per client). */
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_rotate(t.ring, JG_KEY_ID, JG_ALG_ES256,
+		t.config->id_token_alg, time(NULL), NULL, &errmsg), JG_OK);
 
 	CU_ASSERT_EQUAL_FATAL(jg_store_open(t.config->database, 5000, &t.store,
 					    &errmsg), JG_OK);
@@ -377,6 +399,22 @@ test_start(void)
 		free(c.secret_hash);
 	}
 	t.b_two = basic("two", TWO_SECRET);
+	{
+		/* A client with its own ID-token algorithm. */
+		char *uris[1] = { (char *)(uintptr_t)ESID_CB };
+		struct jg_client c;
+
+		memset(&c, 0, sizeof(c));
+		c.client_id = (char *)(uintptr_t)"esid";
+		CU_ASSERT_EQUAL_FATAL(jg_client_secret_hash(ESID_SECRET, &c.secret_hash), JG_OK);
+		c.redirect_uris = uris;
+		c.n_redirect_uris = 1;
+		c.grant_types = (char *)(uintptr_t)"authorization_code refresh_token";
+		c.scopes = (char *)(uintptr_t)"openid offline_access";
+		c.id_token_alg = (char *)(uintptr_t)"ES256";
+		CU_ASSERT_EQUAL_FATAL(jg_store_client_add(t.store, &c, time(NULL)), JG_OK);
+		free(c.secret_hash);
+	}
 
 	bin = jg_it_build_path("cgi-bin/token.fcgi");
 	CU_ASSERT_EQUAL_FATAL(access(bin, X_OK), 0);
@@ -453,6 +491,7 @@ test_discovery(void)
 		"authorization_code", "refresh_token", "client_credentials", NULL
 	};
 	static const char *const s256[] = { "S256", NULL };
+	static const char *const id_algs[] = { "RS256", "ES256", NULL };
 	static const char *const code[] = { "code", NULL };
 	static const char *const auth[] = {
 		"client_secret_basic", "client_secret_post", "none", NULL
@@ -487,6 +526,11 @@ test_discovery(void)
 				confidential));
 	CU_ASSERT_TRUE(json_object_get_boolean(jg_json_get(d,
 		"authorization_response_iss_parameter_supported")));
+	/* The algorithms of the current ID keys, as served (the next EdDSA
+	 * access key signs nothing yet). */
+	CU_ASSERT_TRUE(array_is(d, "id_token_signing_alg_values_supported", id_algs));
+	/* Nothing else: the 22 members test_keyring's test_publish names. */
+	CU_ASSERT_EQUAL(json_object_object_length(d), 22);
 	json_object_put(d);
 
 	/* The JWKS: every key of the ring (next included), public only. */
@@ -564,7 +608,7 @@ test_client_authentication(void)
 	/* client_secret_post. */
 	post("/oauth/token", NULL, "grant_type=client_credentials&client_id=app&"
 	     "client_secret=wrong", &a);
-	assert_error(&a, 401, "invalid_client");
+	assert_error(&a, 400, "invalid_client");
 	answer_clear(&a);
 	post("/oauth/token", NULL, "grant_type=client_credentials&client_id=app&"
 	     "client_secret=" APP_SECRET, &a);
@@ -676,14 +720,25 @@ test_code_rules(void)
 	 * 3.1.3.2: a client with one registered URI that left redirect_uri
 	 * out of the authorization request (authorize.fcgi then binds the
 	 * code to that URI) may leave it out here too. */
-	put_code("it-rule-code-omitted-0123456789", "app", APP_CB, "api:read", NULL,
-		 CHALLENGE);
+	put_code_ex("it-rule-code-omitted-0123456789", "app", APP_CB, true,
+		    "api:read", NULL, CHALLENGE);
 	post("/oauth/token", t.b_app, "grant_type=authorization_code&code="
 	     "it-rule-code-omitted-0123456789&code_verifier=" VERIFIER, &a);
 	assert_tokens(&a);
 	ASSERT_STR(jstr(a.json, "scope"), "api:read");
 	answer_clear(&a);
 	CU_ASSERT_FALSE(code_unused("it-rule-code-omitted-0123456789"));
+
+	/* But when the authorization request had it, it is REQUIRED here
+	 * (RFC 6749 section 4.1.3), although app has one URI; the code was
+	 * reached, so it is used up. */
+	put_code("it-rule-code-had-uri-0123456789", "app", APP_CB, "api:read", NULL,
+		 CHALLENGE);
+	post("/oauth/token", t.b_app, "grant_type=authorization_code&code="
+	     "it-rule-code-had-uri-0123456789&code_verifier=" VERIFIER, &a);
+	assert_error(&a, 400, "invalid_request");
+	answer_clear(&a);
+	CU_ASSERT_FALSE(code_unused("it-rule-code-had-uri-0123456789"));
 }
 
 static void
@@ -904,7 +959,7 @@ test_revoke_and_introspect(void)
 	answer_clear(&a);
 	/* Public clients may not introspect; junk is inactive. */
 	post("/oauth/introspect", NULL, "client_id=spa&token=abc", &a);
-	assert_error(&a, 401, "invalid_client");
+	assert_error(&a, 400, "invalid_client");
 	answer_clear(&a);
 	assert_inactive("junk");
 
@@ -933,7 +988,7 @@ test_revoke_and_introspect(void)
 	CU_ASSERT_TRUE(at_denied(jstr(g.json, "access_token")));
 	assert_inactive(jstr(g.json, "access_token"));
 
-	/* Unknown tokens: 200; no token: 400; bad client: 401. */
+	/* Unknown tokens: 200; no token: 400; bad client in the form: 400. */
 	post("/oauth/revoke", t.b_app, "token=never-issued", &a);
 	CU_ASSERT_EQUAL(a.r.status, 200);
 	answer_clear(&a);
@@ -941,7 +996,7 @@ test_revoke_and_introspect(void)
 	assert_error(&a, 400, "invalid_request");
 	answer_clear(&a);
 	post("/oauth/revoke", NULL, "token=never-issued&client_id=app&client_secret=x", &a);
-	assert_error(&a, 401, "invalid_client");
+	assert_error(&a, 400, "invalid_client");
 	answer_clear(&a);
 	answer_clear(&g);
 }
@@ -963,8 +1018,10 @@ static const char verifier_py[] =
 "          'RS512': hashlib.sha512, 'PS512': hashlib.sha512, 'ES512': hashlib.sha512,\n"
 "          'EdDSA': hashlib.sha512}\n"
 "n = 0\n"
+"algs = set()\n"
 "for t in tokens:\n"
 "    h = jwt.get_unverified_header(t['token'])\n"
+"    algs.add(t['kind'] + ':' + h['alg'])\n"
 "    k = keys[h['kid']]\n"
 "    assert h['alg'] == k['alg'], (h, k['alg'])\n"
 "    key = jwt.PyJWK(k).key\n"
@@ -983,7 +1040,52 @@ static const char verifier_py[] =
 "        assert c['at_hash'] == want, 'at_hash'\n"
 "        assert c['azp'] == c['aud']\n"
 "    n += 1\n"
-"print('verified', n)\n";
+"print('verified', n, ' '.join(sorted(algs)))\n";
+
+/* Issue 5 point 3: an ID token in the algorithm the client registered
+ * (ES256), on the code grant and on refresh; the independent verifier
+ * below checks these against the published JWKS as well. */
+static void
+test_client_id_alg(void)
+{
+	char *b_esid = basic("esid", ESID_SECRET), *body;
+	const char *rt;
+	struct answer a, b;
+	size_t k;
+
+	put_code("it-esid-code-0123456789abcdef", "esid", ESID_CB,
+		 "openid offline_access", "n-es", CHALLENGE);
+	post("/oauth/token", b_esid, "grant_type=authorization_code&code="
+	     "it-esid-code-0123456789abcdef&redirect_uri=https%3A%2F%2Fesid.example"
+	     "%2Fcb&code_verifier=" VERIFIER, &a);
+	assert_tokens(&a);
+	rt = jstr(a.json, "refresh_token");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	body = jg_xasprintf("grant_type=refresh_token&refresh_token=%s", rt);
+	post("/oauth/token", b_esid, body, &b);
+	assert_tokens(&b);
+	for (k = 0; k < 2; k++) {
+		const char *idt = jstr(k == 0 ? a.json : b.json, "id_token");
+		const char *dot = idt ? strchr(idt, '.') : NULL;
+		unsigned char *hdr = NULL;
+		size_t len = 0;
+		struct json_object *h = NULL;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(dot);
+		CU_ASSERT_EQUAL_FATAL(jg_b64url_decode(idt, (size_t)(dot - idt), &hdr,
+						       &len), JG_OK);
+		CU_ASSERT_EQUAL_FATAL(jg_json_parse_object((const char *)hdr, len, &h,
+							   NULL), JG_OK);
+		ASSERT_STR(jstr(h, "alg"), "ES256");
+		CU_ASSERT_PTR_NOT_NULL(jg_keyring_find(t.ring, jstr(h, "kid")));
+		json_object_put(h);
+		free(hdr);
+	}
+	answer_clear(&a);
+	answer_clear(&b);
+	free(body);
+	free(b_esid);
+}
 
 static void
 test_independent_verifier(void)
@@ -1020,7 +1122,10 @@ test_independent_verifier(void)
 			fputs(line, stderr);
 	status = pclose(p);
 	CU_ASSERT_EQUAL(status, 0);
-	want = jg_xasprintf("verified %zu\n", n);
+	/* Every kind in every algorithm it was issued in: access tokens in
+	 * the configured ES256, ID tokens in the configured RS256 and in the
+	 * ES256 that client esid asks for. */
+	want = jg_xasprintf("verified %zu access:ES256 id:ES256 id:RS256\n", n);
 	CU_ASSERT_STRING_EQUAL(line, want);
 	free(want);
 	free(cmd);
@@ -1042,6 +1147,7 @@ main(void)
 		{ "refresh rotation, narrowing, reuse", test_refresh },
 		{ "refresh idle and absolute expiry", test_refresh_expiry },
 		{ "revocation and introspection", test_revoke_and_introspect },
+		{ "ID tokens in the client's own algorithm", test_client_id_alg },
 		{ "every token checked by PyJWT", test_independent_verifier },
 		{ "stop lighttpd", test_stop },
 		{ NULL, NULL }

@@ -917,6 +917,8 @@ test_flow_login_consent_code(void)
 	CU_ASSERT_EQUAL(jg_store_code_redeem(g.store, c, T0 + 3, &code, NULL), JG_OK);
 	ASSERT_STR(code->client_id, "web");
 	ASSERT_STR(code->redirect_uri, "https://app.example/cb");
+	/* The request had redirect_uri: /token must get it (RFC 6749 4.1.3). */
+	CU_ASSERT_FALSE(code->redirect_uri_omitted);
 	ASSERT_STR(code->sub, g.alice_sub);
 	ASSERT_STR(code->scope, "openid email");
 	ASSERT_STR(code->nonce, "n-1");
@@ -1096,6 +1098,8 @@ test_flow_first_party(void)
 	ASSERT_STR(code->code_challenge, CHALLENGE);
 	ASSERT_STR(code->code_challenge_method, "S256");
 	ASSERT_STR(code->redirect_uri, "http://127.0.0.1:8080/cb");
+	/* Left out by the request (one registered URI): /token may too. */
+	CU_ASSERT_TRUE(code->redirect_uri_omitted);
 	jg_code_free(code);
 	free(c);
 	jg_response_clear(&r);

@@ -1099,6 +1099,78 @@ test_sessions(void)
 	jg_store_close(st);
 }
 
+/* jg_store_user_disable: the flag, the sessions and the refresh-token
+ * families change in one transaction.  A trigger that makes the last step
+ * (revoking the families) fail must leave the first two undone. */
+static void
+test_user_disable(void)
+{
+	struct jg_store *st;
+	struct jg_user *u = NULL;
+	char *path;
+	sqlite3 *db;
+	int64_t fam_a, fam_b;
+	size_t sessions = 99, families = 99;
+
+	st = open_new(&path);
+	seed(st);
+	CU_ASSERT_EQUAL(jg_store_session_create(st, "a-1", alice_sub, T0, T0, T0 + 10), JG_OK);
+	CU_ASSERT_EQUAL(jg_store_session_create(st, "a-2", alice_sub, T0, T0, T0 + 10), JG_OK);
+	CU_ASSERT_EQUAL(jg_store_session_create(st, "b-1", bob_sub, T0, T0, T0 + 10), JG_OK);
+	CU_ASSERT_EQUAL(jg_store_refresh_create(st, "rt-a", "app", alice_sub, "", T0, T0,
+						100, 1000, &fam_a), JG_OK);
+	CU_ASSERT_EQUAL(jg_store_refresh_create(st, "rt-b", "app", bob_sub, "", T0, T0,
+						100, 1000, &fam_b), JG_OK);
+
+	/* The last step fails: nothing at all changes. */
+	CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
+	CU_ASSERT_FATAL(sqlite3_exec(db, "CREATE TRIGGER no_revoke BEFORE UPDATE OF revoked_at"
+				     " ON families BEGIN SELECT RAISE(ABORT, 'no'); END",
+				     NULL, NULL, NULL) == SQLITE_OK);
+	CU_ASSERT_NOT_EQUAL(jg_store_user_disable(st, "alice", T0 + 1, NULL, NULL), JG_OK);
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT disabled FROM users WHERE username = 'alice'"), 0);
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT count(*) FROM sessions WHERE sub = 'sub-alice'"), 2);
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT count(*) FROM families WHERE revoked_at IS NOT NULL"),
+			0);
+	/* And the store is usable afterwards (no transaction left open). */
+	CU_ASSERT_FATAL(sqlite3_exec(db, "DROP TRIGGER no_revoke", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+
+	/* The whole step. */
+	CU_ASSERT_EQUAL(jg_store_user_disable(st, "alice", T0 + 2, &sessions, &families), JG_OK);
+	CU_ASSERT_EQUAL(sessions, 2);
+	CU_ASSERT_EQUAL(families, 1);
+	CU_ASSERT_EQUAL_FATAL(jg_store_user_get(st, "alice", &u), JG_OK);
+	CU_ASSERT_EQUAL(u->disabled, true);
+	jg_user_free(u);
+	u = NULL;
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT count(*) FROM sessions WHERE sub = 'sub-alice'"), 0);
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT revoked_at FROM families WHERE sub = 'sub-alice'"),
+			T0 + 2);
+	/* Bob is untouched. */
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT count(*) FROM sessions WHERE sub = 'sub-bob'"), 1);
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT count(*) FROM families WHERE sub = 'sub-bob'"
+				" AND revoked_at IS NULL"), 1);
+	CU_ASSERT_EQUAL_FATAL(jg_store_user_get(st, "bob", &u), JG_OK);
+	CU_ASSERT_EQUAL(u->disabled, false);
+	jg_user_free(u);
+
+	CU_ASSERT_EQUAL(jg_store_user_disable(st, "nobody", T0, NULL, NULL), JG_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(jg_store_user_disable(st, NULL, T0, NULL, NULL), JG_ERR_MALFORMED);
+
+	/* Another connection holds the write lock: busy, nothing changed. */
+	CU_ASSERT_FATAL(sqlite3_open(path, &db) == SQLITE_OK);
+	CU_ASSERT_FATAL(sqlite3_exec(db, "BEGIN EXCLUSIVE; UPDATE users SET name = 'B'"
+				     " WHERE username = 'bob'", NULL, NULL, NULL) == SQLITE_OK);
+	CU_ASSERT_EQUAL(jg_store_user_disable(st, "bob", T0 + 3, NULL, NULL), JG_ERR_BUSY);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT disabled FROM users WHERE username = 'bob'"), 0);
+	CU_ASSERT_EQUAL(raw_int(path, "SELECT count(*) FROM sessions WHERE sub = 'sub-bob'"), 1);
+	jg_store_close(st);
+	free(path);
+}
+
 /* ---------------------------------------------------------------- consents */
 
 static void
@@ -1764,6 +1836,7 @@ main(void)
 		{ "authorization codes", test_codes },
 		{ "refresh tokens", test_refresh },
 		{ "SSO sessions", test_sessions },
+		{ "user disable: one transaction", test_user_disable },
 		{ "consents", test_consents },
 		{ "revoked jtis", test_jti },
 		{ "login failures", test_failures },

@@ -186,15 +186,18 @@ fixture_close(struct fixture *fx)
 	free(cmd);
 }
 
-/* Stores an authorization code bound as given; expires 60 s after T0. */
+/* Stores an authorization code bound as given; omitted says whether the
+ * authorization request had left redirect_uri out. */
 static void
-put_code(struct fixture *fx, const char *code, const char *client,
-	 const char *redirect, const char *sub, const char *scope,
-	 const char *nonce, const char *challenge, int64_t expires)
+put_code_ex(struct fixture *fx, const char *code, const char *client,
+	    const char *redirect, bool omitted, const char *sub,
+	    const char *scope, const char *nonce, const char *challenge,
+	    int64_t expires)
 {
 	struct jg_code c;
 
 	memset(&c, 0, sizeof(c));
+	c.redirect_uri_omitted = omitted;
 	c.client_id = (char *)(uintptr_t)client;
 	c.redirect_uri = (char *)(uintptr_t)redirect;
 	c.sub = (char *)(uintptr_t)sub;
@@ -207,6 +210,16 @@ put_code(struct fixture *fx, const char *code, const char *client,
 	c.expires = expires;
 	if (jg_store_code_insert(fx->store, code, &c) != JG_OK)
 		die("code insert", code);
+}
+
+/* The same for an authorization request that had a redirect_uri. */
+static void
+put_code(struct fixture *fx, const char *code, const char *client,
+	 const char *redirect, const char *sub, const char *scope,
+	 const char *nonce, const char *challenge, int64_t expires)
+{
+	put_code_ex(fx, code, client, redirect, false, sub, scope, nonce,
+		    challenge, expires);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -339,9 +352,14 @@ assert_error(const struct answer *a, int status, const char *error)
 	CU_ASSERT_PTR_NOT_NULL(a->json);
 	CU_ASSERT_TRUE(streq(jstr(a->json, "error"), error));
 	CU_ASSERT_PTR_NULL(jstr(a->json, "access_token"));
-	if (status == 401)
+	/* RFC 6749 section 5.2: the Basic challenge exactly with 401,
+	 * which only a client that used the Authorization header gets. */
+	if (status == 401) {
 		CU_ASSERT_TRUE(streq(jg_response_header(&a->resp, "WWW-Authenticate"),
 				     "Basic realm=\"jwtgate\""));
+	} else {
+		CU_ASSERT_PTR_NULL(jg_response_header(&a->resp, "WWW-Authenticate"));
+	}
 }
 
 /* Verifies token with the ring's public keys as kind typ for audience aud.
@@ -510,6 +528,13 @@ test_client_auth(void)
 	char *b_app = basic("app", APP_SECRET), *b_wrong = basic("app", "x" APP_SECRET);
 	char *b_weird = basic("weird client:1", WEIRD_SECRET);
 	char *b_other = basic("other", OTHER_SECRET), *b_spa = basic("spa", "");
+	char *b_nobody = basic("nobody", APP_SECRET);
+	/* RFC 6749 section 2.3.1 and appendix B: application/x-www-form-
+	 * urlencoded, so '+' stands for a space in both halves. */
+	static const char plus_plain[] = "weird+client%3A1:weird+secret%2B%25%3A"
+	    "0123456789-abcdefghijklmnopqrstuv";
+	char *plus64 = jg_b64std_encode(plus_plain, strlen(plus_plain));
+	char *b_plus = jg_xasprintf("Basic %s", plus64);
 	char *plain = jg_xasprintf("weird client:1:%s", WEIRD_SECRET);
 	char *b64 = jg_b64std_encode(plain, strlen(plain));
 	char *raw_weird = jg_xasprintf("Basic %s", b64);
@@ -523,11 +548,11 @@ test_client_auth(void)
 		  "grant_type=client_credentials", 401, "invalid_client" },
 		{ "client_secret_post", NULL, "grant_type=client_credentials&client_id=app&"
 		  "client_secret=" APP_SECRET, 200, NULL },
-		{ "client_secret_post, wrong secret", NULL,
+		{ "client_secret_post, wrong secret: 400, no Basic challenge", NULL,
 		  "grant_type=client_credentials&client_id=app&client_secret=x" APP_SECRET,
-		  401, "invalid_client" },
+		  400, "invalid_client" },
 		{ "confidential client without a secret", NULL,
-		  "grant_type=client_credentials&client_id=app", 401, "invalid_client" },
+		  "grant_type=client_credentials&client_id=app", 400, "invalid_client" },
 		{ "two methods at once (RFC 6749 section 2.3)", b_app,
 		  "grant_type=client_credentials&client_secret=" APP_SECRET, 400,
 		  "invalid_request" },
@@ -536,15 +561,17 @@ test_client_auth(void)
 		{ "same client_id as Basic", b_app,
 		  "grant_type=client_credentials&client_id=app", 200, NULL },
 		{ "unknown client", NULL, "grant_type=client_credentials&client_id=nobody&"
-		  "client_secret=" APP_SECRET, 401, "invalid_client" },
+		  "client_secret=" APP_SECRET, 400, "invalid_client" },
+		{ "unknown client in Basic: 401 with the challenge", b_nobody,
+		  "grant_type=client_credentials", 401, "invalid_client" },
 		{ "public client sending a secret", NULL,
 		  "grant_type=client_credentials&client_id=spa&client_secret=" APP_SECRET,
-		  401, "invalid_client" },
+		  400, "invalid_client" },
 		{ "public client, client_credentials (RFC 6749 section 4.4)", NULL,
 		  "grant_type=client_credentials&client_id=spa", 400, "unauthorized_client" },
 		{ "public client, Basic with an empty secret", b_spa,
 		  "grant_type=client_credentials", 400, "unauthorized_client" },
-		{ "no client at all", NULL, "grant_type=client_credentials", 401,
+		{ "no client at all", NULL, "grant_type=client_credentials", 400,
 		  "invalid_client" },
 		{ "Bearer is no client authentication", "Bearer abc",
 		  "grant_type=client_credentials&client_id=app&client_secret=" APP_SECRET,
@@ -552,6 +579,8 @@ test_client_auth(void)
 		{ "malformed Basic", "Basic !!!!", "grant_type=client_credentials", 401,
 		  "invalid_client" },
 		{ "RFC 6749 section 2.3.1: encoded id and secret", b_weird,
+		  "grant_type=client_credentials", 200, NULL },
+		{ "RFC 6749 appendix B: '+' decodes to a space", b_plus,
 		  "grant_type=client_credentials", 200, NULL },
 		{ "RFC 6749 section 2.3.1: unencoded id splits at its colon", raw_weird,
 		  "grant_type=client_credentials", 401, "invalid_client" },
@@ -582,6 +611,9 @@ test_client_auth(void)
 	free(b_weird);
 	free(b_other);
 	free(b_spa);
+	free(b_nobody);
+	free(b_plus);
+	free(plus64);
 	free(raw_weird);
 	free(plain);
 	free(b64);
@@ -782,9 +814,14 @@ test_authorization_code(void)
 		struct json_object *at = NULL, *idt = NULL;
 		struct jg_refresh *rt = NULL;
 
-		put_code(&fx, code, cases[i].client, cases[i].redirect, cases[i].sub,
-			 cases[i].scope, cases[i].nonce,
-			 cases[i].challenge ? RFC7636_CHALLENGE : NULL, cases[i].expires);
+		/* The token request leaves redirect_uri out only where the
+		 * authorization request did; test_redirect_uri_required
+		 * covers the other combinations. */
+		put_code_ex(&fx, code, cases[i].client, cases[i].redirect,
+			    cases[i].redirect_sent == NULL, cases[i].sub,
+			    cases[i].scope, cases[i].nonce,
+			    cases[i].challenge ? RFC7636_CHALLENGE : NULL,
+			    cases[i].expires);
 		body = jg_xasprintf("grant_type=authorization_code&code=%s",
 				    cases[i].code_sent ? cases[i].code_sent : code);
 		if (cases[i].redirect_sent != NULL) {
@@ -875,6 +912,71 @@ test_authorization_code(void)
 		json_object_put(at);
 		json_object_put(idt);
 		jg_refresh_free(rt);
+		answer_clear(&a);
+		free(authz);
+		free(body);
+		free(code);
+	}
+	fixture_close(&fx);
+}
+
+/* RFC 6749 section 4.1.3: redirect_uri is REQUIRED at the token endpoint
+ * when the authorization request included it, even for a client with one
+ * registered URI; only a request that left it out may leave it out again. */
+static void
+test_redirect_uri_required(void)
+{
+	static const struct {
+		const char *what;
+		bool omitted;		/* by the authorization request */
+		const char *sent;	/* by the token request; NULL: left out */
+		int status;
+		const char *error;
+	} cases[] = {
+		{ "sent to /authorize, left out at /token (RFC 6749 4.1.3)",
+		  false, NULL, 400, "invalid_request" },
+		{ "sent to both, equal", false, APP_CB, 200, NULL },
+		{ "sent to both, differs by a trailing slash", false, APP_CB "/",
+		  400, "invalid_grant" },
+		{ "left out of both (RFC 6749 3.1.2.3, one registered URI)",
+		  true, NULL, 200, NULL },
+		{ "left out at /authorize, sent at /token, equal", true, APP_CB, 200, NULL },
+		{ "left out at /authorize, another URI at /token", true,
+		  "https://evil.example/cb", 400, "invalid_grant" },
+	};
+	struct fixture fx;
+	struct answer a;
+	size_t i;
+
+	fixture_open(&fx, 1000);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *code = jg_xasprintf("ruri-%zu-0123456789abcdef", i);
+		char *authz = basic("app", APP_SECRET), *body, *enc;
+
+		put_code_ex(&fx, code, "app", APP_CB, cases[i].omitted, "sub-alice",
+			    "api:read", NULL, RFC7636_CHALLENGE, T0 + 60);
+		if (cases[i].sent != NULL) {
+			enc = jg_url_encode(cases[i].sent);
+			body = jg_xasprintf("grant_type=authorization_code&code=%s&"
+					    "redirect_uri=%s&code_verifier="
+					    RFC7636_VERIFIER, code, enc);
+			free(enc);
+		} else {
+			body = jg_xasprintf("grant_type=authorization_code&code=%s&"
+					    "code_verifier=" RFC7636_VERIFIER, code);
+		}
+		call(&fx, "/oauth/token", authz, body, T0, &a);
+		if (a.resp.status != cases[i].status)
+			fprintf(stderr, "redirect_uri case failed: %s (%d %s)\n",
+				cases[i].what, a.resp.status, a.resp.body);
+		if (cases[i].error != NULL) {
+			assert_error(&a, cases[i].status, cases[i].error);
+		} else {
+			CU_ASSERT_EQUAL(a.resp.status, 200);
+			CU_ASSERT_PTR_NOT_NULL(jstr(a.json, "access_token"));
+		}
+		/* Every row reached the code: it is used up either way. */
+		CU_ASSERT_FALSE(code_unused(&fx, code));
 		answer_clear(&a);
 		free(authz);
 		free(body);
@@ -1303,6 +1405,7 @@ test_revoke(void)
 	struct answer a0, a;
 	struct json_object *at;
 	char *b_app = basic("app", APP_SECRET), *b_other = basic("other", OTHER_SECRET);
+	char *b_wrong_app = basic("app", "wrong");
 	char *body;
 	bool revoked = true;
 
@@ -1363,10 +1466,13 @@ test_revoke(void)
 	assert_error(&a, 400, "invalid_request");
 	answer_clear(&a);
 	call(&fx, "/oauth/revoke", NULL, "token=unknown-token", T0 + 5, &a);
-	assert_error(&a, 401, "invalid_client");
+	assert_error(&a, 400, "invalid_client");
 	answer_clear(&a);
 	call(&fx, "/oauth/revoke", NULL, "token=unknown-token&client_id=app&"
 	     "client_secret=wrong", T0 + 5, &a);
+	assert_error(&a, 400, "invalid_client");
+	answer_clear(&a);
+	call(&fx, "/oauth/revoke", b_wrong_app, "token=unknown-token", T0 + 5, &a);
 	assert_error(&a, 401, "invalid_client");
 	answer_clear(&a);
 
@@ -1374,6 +1480,7 @@ test_revoke(void)
 	answer_clear(&a0);
 	free(b_app);
 	free(b_other);
+	free(b_wrong_app);
 	fixture_close(&fx);
 }
 
@@ -1526,7 +1633,7 @@ test_introspect(void)
 	/* Callers: a public client may not introspect, a token is required. */
 	body = jg_xasprintf("client_id=spa&token=%s", jstr(a0.json, "access_token"));
 	call(&fx, "/oauth/introspect", NULL, body, T0 + 10, &a);
-	assert_error(&a, 401, "invalid_client");
+	assert_error(&a, 400, "invalid_client");
 	answer_clear(&a);
 	free(body);
 	call(&fx, "/oauth/introspect", b_app, "", T0 + 10, &a);
@@ -1626,6 +1733,7 @@ main(void)
 		{ "client authentication (RFC 6749 2.3)", test_client_auth },
 		{ "client_credentials grant", test_client_credentials },
 		{ "authorization_code grant checks", test_authorization_code },
+		{ "redirect_uri required when the request had one", test_redirect_uri_required },
 		{ "code replay revokes what it issued", test_code_replay },
 		{ "refresh rotation, narrowing, reuse", test_refresh_rotation },
 		{ "ID tokens in the client's own alg", test_client_id_token_alg },

@@ -338,6 +338,67 @@ jg_it_spawn(const char *const *argv, const char *log)
 	return pid;
 }
 
+/* The inode of the socket listening on 127.0.0.1:port or *:port (from
+ * /proc/net/tcp), or 0 when there is none or it cannot be told. */
+static unsigned long
+listen_inode(int port)
+{
+	FILE *f = fopen("/proc/net/tcp", "r");
+	char line[512];
+	unsigned long inode = 0;
+
+	if (f == NULL)
+		return 0;
+	while (inode == 0 && fgets(line, sizeof(line), f) != NULL) {
+		unsigned int addr, lport, state;
+		unsigned long ino;
+
+		if (sscanf(line, " %*u: %x:%x %*x:%*x %x %*x:%*x %*x:%*x %*x %*u %*u %lu",
+			   &addr, &lport, &state, &ino) == 4 && lport == (unsigned int)port &&
+		    state == 0x0A && (addr == htonl(INADDR_LOOPBACK) || addr == 0))
+			inode = ino;
+	}
+	fclose(f);
+	return inode;
+}
+
+/* False only when the socket listening on port is known to belong to a
+ * process other than pid: with make -j2 another test may have started a
+ * server on the port jg_it_free_port gave out, and jg_it_wait_port then
+ * connects to that server while ours fails to bind. */
+static bool
+port_is_ours(int port, pid_t pid)
+{
+	unsigned long inode = listen_inode(port);
+	char *dir, want[64];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	if (inode == 0)
+		return true;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	dir = jg_xasprintf("/proc/%ld/fd", (long)pid);
+	d = opendir(dir);
+	if (d == NULL) {
+		free(dir);
+		return true;
+	}
+	while (!found && (e = readdir(d)) != NULL) {
+		char *link = jg_xasprintf("%s/%s", dir, e->d_name), target[64];
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+		if (n > 0) {
+			target[n] = '\0';
+			found = strcmp(target, want) == 0;
+		}
+		free(link);
+	}
+	closedir(d);
+	free(dir);
+	return found;
+}
+
 bool
 jg_it_wait_port(int port, pid_t pid, int timeout_ms)
 {
@@ -738,6 +799,9 @@ apache_config(const struct jg_it_server *s, const struct jg_it_server_opts *o,
 		{ "env_module", "mod_env.so" },
 		{ "fcgid_module", "mod_fcgid.so" },
 	};
+	static const char *const san_vars[] = {
+		"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"
+	};
 	char *text = NULL;
 	size_t len = 0, i, j;
 	FILE *f = open_memstream(&text, &len);
@@ -761,6 +825,15 @@ apache_config(const struct jg_it_server *s, const struct jg_it_server_opts *o,
 	fprintf(f, "FcgidIPCDir \"%s/fcgid\"\n", s->dir);
 	fprintf(f, "FcgidProcessTableFile \"%s/fcgid/table\"\n", s->dir);
 	fprintf(f, "FcgidPassHeader Authorization\n");
+	/* mod_fcgid gives its programs only FcgidInitialEnv: pass on the
+	 * sanitizer options of the test (lighttpd's programs inherit them),
+	 * so that both servers' programs run under the same options. */
+	for (i = 0; i < sizeof(san_vars) / sizeof(san_vars[0]); i++) {
+		const char *v = getenv(san_vars[i]);
+
+		if (v != NULL && strchr(v, '"') == NULL)
+			fprintf(f, "FcgidInitialEnv %s \"%s\"\n", san_vars[i], v);
+	}
 	for (i = 0; i < o->nprograms; i++) {
 		const struct jg_it_program *p = &o->programs[i];
 
@@ -884,7 +957,7 @@ server_start(enum jg_it_kind kind, const struct jg_it_server_opts *opts)
 	for (attempt = 0; attempt < 5; attempt++) {
 		struct jg_it_server *s = server_new(kind);
 		char *conf, *conf_path, *out_path;
-		bool ok;
+		bool ok, taken = false;
 
 		if (s == NULL)
 			return NULL;
@@ -938,6 +1011,12 @@ server_start(enum jg_it_kind kind, const struct jg_it_server_opts *opts)
 
 			s->pid = jg_it_spawn(kind == JG_IT_LIGHTTPD ? lt_argv : ap_argv, out_path);
 			ok = s->pid > 0 && jg_it_wait_port(s->port, s->pid, 15000);
+			if (ok && !port_is_ours(s->port, s->pid)) {
+				fprintf(stderr, "harness: port %d is another server's\n",
+					s->port);
+				ok = false;
+				taken = true;
+			}
 		}
 		if (ok) {
 			free(conf);
@@ -945,7 +1024,8 @@ server_start(enum jg_it_kind kind, const struct jg_it_server_opts *opts)
 			free(out_path);
 			return s;
 		}
-		ok = jg_it_log_contains(s, "in use") || jg_it_log_contains(s, "Address already");
+		ok = taken || jg_it_log_contains(s, "in use") ||
+		     jg_it_log_contains(s, "Address already");
 		if (!ok) {
 			fprintf(stderr, "harness: the server did not start; configuration:\n%s\n",
 				conf);

@@ -235,6 +235,10 @@ test_token_and_dump(void)
 #define BIG_BODY ((const char *)3)	/* placeholder: 70000 bytes */
 #define BIG_HEADER ((const char *)4)	/* placeholder: a 20000-byte header */
 #define HUGE_HEADER ((const char *)5)	/* placeholder: a 70000-byte header */
+#define MANY_PARAMS ((const char *)6)	/* placeholder: a form of 70 pairs */
+#define LONG_QUERY_TOKEN ((const char *)7)	/* placeholder: /oauth/token?
+						 * and 20000 bytes */
+#define LONG_QUERY_AUTHORIZE ((const char *)8)	/* the same, /oauth/authorize */
 
 /* The answer formats. */
 enum fmt {
@@ -307,6 +311,16 @@ static const struct badcase cases[] = {
 	  "grant_type=client_credentials", 431, JSON, "invalid_request" },
 	{ "token: 70000-byte header (lighttpd)", "POST", "/oauth/token", AUTH_BASIC,
 	  HUGE_HEADER, "grant_type=client_credentials", 431, ANY, NULL },
+	{ "token: empty body (Content-Length: 0)", "POST", "/oauth/token", AUTH_BASIC,
+	  FORM, "", 400, JSON, "invalid_request" },
+	{ "token: PATCH", "PATCH", "/oauth/token", AUTH_BASIC, FORM,
+	  "grant_type=client_credentials", 405, JSON, "invalid_request" },
+	/* JG_PARAMS_MAX_COUNT (64) pairs at most. */
+	{ "token: 70 parameters", "POST", "/oauth/token", AUTH_BASIC, FORM,
+	  MANY_PARAMS, 400, JSON, "invalid_request" },
+	/* JG_HTTP_MAX_PARAM_VALUE (16 KiB) for QUERY_STRING: 414. */
+	{ "token: 20000-byte query", "POST", LONG_QUERY_TOKEN, AUTH_BASIC, FORM,
+	  "grant_type=client_credentials", 414, JSON, "invalid_request" },
 	{ "token: Basic with bad base64", "POST", "/oauth/token",
 	  "Authorization: Basic ###", FORM, "grant_type=client_credentials",
 	  401, JSON, "invalid_client" },
@@ -372,6 +386,10 @@ static const struct badcase cases[] = {
 	  "username=alice%00&password=x", 400, HTML, NULL },
 	{ "authorize: login POST over 64 KiB", "POST", "/oauth/authorize", FORM,
 	  NULL, BIG_BODY, 413, HTML, NULL },
+	{ "authorize: 20000-byte query", "GET", LONG_QUERY_AUTHORIZE, NULL, NULL,
+	  NULL, 414, HTML, NULL },
+	{ "authorize: login POST with 70 parameters", "POST", "/oauth/authorize",
+	  FORM, NULL, MANY_PARAMS, 400, HTML, NULL },
 	{ "authorize: 20000-byte header", "GET", "/oauth/authorize?client_id=app",
 	  BIG_HEADER, NULL, NULL, 431, HTML, NULL },
 	{ "logout: PUT", "PUT", "/oauth/logout", NULL, NULL, NULL, 405, HTML, NULL },
@@ -399,6 +417,10 @@ static const struct badcase cases[] = {
 	  405, JSON, "invalid_request" },
 	{ "userinfo: Bearer with NUL", "GET", "/oauth/userinfo",
 	  "Authorization: Bearer ab%00cd", NULL, NULL, 400, JSON, "invalid_request" },
+	/* RFC 6750 section 2.1: b64token is ASCII; a raw byte 0xFF (not
+	 * UTF-8) in the header. */
+	{ "userinfo: Bearer with a byte 0xFF", "GET", "/oauth/userinfo",
+	  "Authorization: Bearer ab\xff" "cd", NULL, NULL, 400, JSON, "invalid_request" },
 	{ "userinfo: Bearer with space inside", "GET", "/oauth/userinfo",
 	  "Authorization: Bearer ab cd", NULL, NULL, 400, JSON, "invalid_request" },
 	{ "userinfo: body over 64 KiB", "POST", "/oauth/userinfo", AUTH_BEARER,
@@ -446,21 +468,37 @@ placeholder(const char *h, char **owned)
 static void
 test_table(void)
 {
-	char *big = jg_xmalloc(70001);
+	char *big = jg_xmalloc(70001), *many, *longq;
 	size_t i;
 
 	memset(big, 'a', 70000);
 	memcpy(big, "token=", 6);
 	big[70000] = '\0';
+	many = jg_xstrdup("grant_type=client_credentials");
+	for (i = 1; i < 70; i++) {
+		char *more = jg_xasprintf("%s&p%zu=1", many, i);
+
+		free(many);
+		many = more;
+	}
+	longq = jg_xmalloc(20001);
+	memset(longq, 'a', 20000);
+	memcpy(longq, "client_id=app&x=", 16);
+	longq[20000] = '\0';
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct badcase *c = &cases[i];
 		char *own1 = NULL, *own2 = NULL;
 		const char *headers[3] = { NULL, NULL, NULL };
-		const char *body = c->body == BIG_BODY ? big : c->body;
+		const char *body = c->body == BIG_BODY ? big :
+				   c->body == MANY_PARAMS ? many : c->body;
 		struct jg_it_response r;
 		struct json_object *obj = NULL;
 		const char *err = NULL, *ctype;
-		char *url = jg_xasprintf("%s%s", t.lt->url, c->path);
+		char *url = c->path == LONG_QUERY_TOKEN ?
+			    jg_xasprintf("%s/oauth/token?%s", t.lt->url, longq) :
+			    c->path == LONG_QUERY_AUTHORIZE ?
+			    jg_xasprintf("%s/oauth/authorize?%s", t.lt->url, longq) :
+			    jg_xasprintf("%s%s", t.lt->url, c->path);
 		size_t n = 0;
 		bool ok;
 
@@ -500,6 +538,8 @@ test_table(void)
 		free(own1);
 		free(own2);
 	}
+	free(longq);
+	free(many);
 	free(big);
 }
 

@@ -10,7 +10,8 @@
  * the resident memory of the FastCGI processes (VmRSS summed from /proc)
  * taken at second 10 and at the end (wrk runs in two phases, 10 s and the
  * rest, so that both are taken with no request in flight): it must grow by
- * less than 1 MiB.
+ * less than 1 MiB, and the same processes must still run (none crashed
+ * and was started again); the memory of each program is printed too.
  * $WRK names the wrk binary (default /usr/bin/wrk).  Only 127.0.0.1 is
  * contacted.  Not part of make check (3 minutes): run by
  * tests/soak/run.sh (make soak).  Exit status 0 when every run passed. */
@@ -81,6 +82,72 @@ fcgi_ticks(const struct jg_inst *in)
 		fclose(f);
 	}
 	return sum;
+}
+
+/* The programs whose memory is reported one by one. */
+static const char *const programs[3] = { "authorize.fcgi", "token.fcgi",
+	"resource.fcgi" };
+
+/* The FastCGI processes of in at one moment: their sorted pids, and the
+ * summed VmRSS (KiB) of each program of programs[] (by /proc/PID/comm,
+ * with libtool's "lt-" prefix taken off). */
+struct snapshot {
+	pid_t pids[256];
+	size_t npids;
+	long rss[3];
+};
+
+static int
+cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+snapshot_take(const struct jg_inst *in, struct snapshot *s)
+{
+	size_t i, j;
+
+	memset(s, 0, sizeof(*s));
+	s->npids = jg_inst_fcgi_pids(in, s->pids, 256);
+	qsort(s->pids, s->npids, sizeof(pid_t), cmp_pid);
+	for (i = 0; i < s->npids; i++) {
+		char path[64], line[256], comm[64] = "";
+		const char *name;
+		long kib = 0, v;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%ld/comm", (long)s->pids[i]);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL)
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%ld/status", (long)s->pids[i]);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
+				kib = v;
+		fclose(f);
+		name = strncmp(comm, "lt-", 3) == 0 ? comm + 3 : comm;
+		for (j = 0; j < 3; j++)
+			if (strcmp(name, programs[j]) == 0)
+				s->rss[j] += kib;
+	}
+}
+
+/* True when the same processes run in both snapshots: none died and was
+ * started again (which would hide a leak and mean a crash). */
+static bool
+same_processes(const struct snapshot *a, const struct snapshot *b)
+{
+	return a->npids > 0 && a->npids == b->npids &&
+	       memcmp(a->pids, b->pids, a->npids * sizeof(pid_t)) == 0;
 }
 
 /* Waits (up to 60 s) until the web server has answered what it had queued
@@ -162,18 +229,31 @@ soak(const struct jg_inst *in, const struct run *run, unsigned seconds)
 	char *url = jg_inst_url(in, run->path);
 	char *text = jg_xasprintf("%s%s", run->lua, counter_lua);
 	long rss10, rssend, expected = 0, unexpected = 0, errors = 0;
+	struct snapshot s10, send;
 	double p99 = 0;
-	bool ok;
+	bool ok, same;
+	size_t i;
 
 	jg_write_file_atomic(script, text, strlen(text), 0644);
 	ok = wrk_phase(url, script, log, 10, &expected, &unexpected, &errors, &p99);
 	wait_idle(in);
 	rss10 = jg_inst_fcgi_rss_kib(in);
+	snapshot_take(in, &s10);
 	ok = wrk_phase(url, script, log, seconds - 10, &expected, &unexpected, &errors,
 		       &p99) && ok;
 	wait_idle(in);
 	rssend = jg_inst_fcgi_rss_kib(in);
-	ok = ok && expected > 0 && unexpected == 0 && errors == 0 &&
+	snapshot_take(in, &send);
+	same = same_processes(&s10, &send);
+	for (i = 0; i < 3; i++)
+		printf("soak %s: %s RSS %ld KiB at 10 s, %ld KiB at %u s (%+ld KiB)\n",
+		       run->name, programs[i], s10.rss[i], send.rss[i], seconds,
+		       send.rss[i] - s10.rss[i]);
+	if (!same)
+		printf("soak %s: a FastCGI process died and was replaced "
+		       "(%zu processes at 10 s, %zu at the end)\n", run->name,
+		       s10.npids, send.npids);
+	ok = ok && same && expected > 0 && unexpected == 0 && errors == 0 &&
 	     rss10 > 0 && rssend - rss10 < 1024;
 	printf("%s: soak %s: %u s, %ld answers 200 (%.0f/s), %ld unexpected, "
 	       "%ld socket errors, p99 %.1f ms, FastCGI RSS %ld KiB at 10 s, "

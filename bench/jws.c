@@ -361,12 +361,14 @@ print_row(const char *alg, const struct bench_result *r, bool markdown)
 static void
 usage(FILE *f)
 {
-	fputs("usage: bench/jws [--seconds X] [--markdown]\n"
+	fputs("usage: bench/jws [--seconds X] [--markdown] [--alg ALG]\n"
 	      "\n"
 	      "Measures JWS verify and sign rates of the jwtgate library against\n"
 	      "bare GnuTLS for HS256 RS256 PS256 ES256 ES384 EdDSA, each\n"
 	      "operation for X seconds of wall time (default 1).  Run it on an\n"
-	      "idle machine: the rates are wall-clock rates.\n", f);
+	      "idle machine: the rates are wall-clock rates.  --alg ALG measures\n"
+	      "one algorithm only (for a profiler: valgrind --tool=callgrind\n"
+	      "--toggle-collect=op_verify_lib bench/jws --alg HS256).\n", f);
 }
 
 int
@@ -376,6 +378,8 @@ main(int argc, char **argv)
 	struct bench_result r;
 	bool markdown = false;
 	double seconds = 1.0;
+	const char *only = NULL;
+	bool header = false;
 	char *end;
 	size_t i;
 	int a;
@@ -389,6 +393,8 @@ main(int argc, char **argv)
 				fprintf(stderr, "bench/jws: --seconds wants a number from 0 to 3600\n");
 				return 2;
 			}
+		} else if (strcmp(argv[a], "--alg") == 0 && a + 1 < argc) {
+			only = argv[++a];
 		} else if (strcmp(argv[a], "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -398,9 +404,22 @@ main(int argc, char **argv)
 		}
 	}
 
+	if (only != NULL) {
+		for (i = 0; i < BENCH_ALG_COUNT; i++) {
+			if (strcmp(jg_alg_name(bench_algs[i].alg), only) == 0)
+				break;
+		}
+		if (i == BENCH_ALG_COUNT) {
+			fprintf(stderr, "bench/jws: --alg: not one of the measured algorithms\n");
+			return 2;
+		}
+	}
 	for (i = 0; i < BENCH_ALG_COUNT; i++) {
+		if (only != NULL && strcmp(jg_alg_name(bench_algs[i].alg), only) != 0)
+			continue;
 		case_init(&bc, &bench_algs[i]);
-		if (i == 0) {
+		if (!header) {
+			header = true;
 			printf("%sGnuTLS %s, one thread, %.2g s per operation; "
 			       "token %zu bytes, claims %zu bytes\n\n",
 			       markdown ? "" : "# ", gnutls_check_version(NULL),

@@ -22,7 +22,7 @@ packages=(
   libfcgi-dev libgnutls28-dev libjson-c-dev libcurl4-gnutls-dev
   libcunit1-dev libsqlite3-dev libcrypt-dev sqlite3
   python3 python3-jwt python3-cryptography python3-authlib python3-requests
-  lighttpd apache2 libapache2-mod-fcgid
+  lighttpd apache2 libapache2-mod-fcgid nginx spawn-fcgi
   clang libclang-rt-14-dev valgrind wrk
   chromium chromium-driver python3-selenium
 )
@@ -86,7 +86,7 @@ mkdir build-asan
    make -j"$jobs" >/dev/null)
 (cd build-asan &&
    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1 \
    make -j"$jobs" check) || status=1
 echo "   ($((SECONDS - t0)) s)"
 

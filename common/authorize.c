@@ -662,6 +662,38 @@ struct flow {
 	char *target;		/* form-action source of the redirect URI */
 };
 
+/* Starts the flow of a request: f is set up (flow_end clears it, whatever
+ * this returns) and the parameters are read from the form of a POST, else
+ * from the query; *why is set as jg_params_parse sets it. */
+static enum jg_err
+flow_begin(struct flow *f, const struct jg_authorize_ctx *ctx,
+	   const struct jg_request *req, struct jg_response *resp, const char **why)
+{
+	memset(f, 0, sizeof(*f));
+	f->ctx = ctx;
+	f->config = ctx->config;
+	f->req = req;
+	f->resp = resp;
+	jg_params_init(&f->params);
+	jg_authz_request_init(&f->ar);
+	f->post = strcmp(req->method, "POST") == 0;
+	return f->post ? jg_request_form(req, &f->params, why) :
+	    jg_params_parse(req->query, strlen(req->query), &f->params, why);
+}
+
+/* Frees what flow_begin and the steps after it set up in f. */
+static void
+flow_end(struct flow *f)
+{
+	free(f->target);
+	jg_free_secret(f->csrf_key);
+	jg_free_secret(f->session_raw);
+	jg_session_free(f->session);
+	jg_user_free(f->user);
+	jg_authz_request_clear(&f->ar);
+	jg_params_clear(&f->params);
+}
+
 /* The parameters of a logout request (OpenID Connect RP-Initiated
  * Logout 1.0 section 2): what its confirmation form carries along. */
 static const char *const logout_fields[] = {
@@ -1274,17 +1306,7 @@ authorize(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 	bool fresh = false, consented = false, need_login, need_consent;
 	enum jg_err err;
 
-	memset(&f, 0, sizeof(f));
-	f.ctx = ctx;
-	f.config = cfg;
-	f.req = req;
-	f.resp = resp;
-	jg_params_init(&f.params);
-	jg_authz_request_init(&f.ar);
-	f.post = strcmp(req->method, "POST") == 0;
-
-	err = f.post ? jg_request_form(req, &f.params, &why) :
-	    jg_params_parse(req->query, strlen(req->query), &f.params, &why);
+	err = flow_begin(&f, ctx, req, resp, &why);
 	if (err != JG_OK) {
 		msg = jg_xasprintf("The request is malformed: %s.",
 				   why ? why : "bad parameters");
@@ -1408,13 +1430,7 @@ authorize(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 out:
 	free(hint_sub);
 	free(hint_aud);
-	free(f.target);
-	jg_free_secret(f.csrf_key);
-	jg_free_secret(f.session_raw);
-	jg_session_free(f.session);
-	jg_user_free(f.user);
-	jg_authz_request_clear(&f.ar);
-	jg_params_clear(&f.params);
+	flow_end(&f);
 	return err;
 }
 
@@ -1506,17 +1522,7 @@ logout(const struct jg_authorize_ctx *ctx, const struct jg_request *req,
 	enum jg_err err;
 	size_t i;
 
-	memset(&f, 0, sizeof(f));
-	f.ctx = ctx;
-	f.config = cfg;
-	f.req = req;
-	f.resp = resp;
-	jg_params_init(&f.params);
-	jg_authz_request_init(&f.ar);
-	f.post = strcmp(req->method, "POST") == 0;
-
-	err = f.post ? jg_request_form(req, &f.params, &why) :
-	    jg_params_parse(req->query, strlen(req->query), &f.params, &why);
+	err = flow_begin(&f, ctx, req, resp, &why);
 	if (err != JG_OK) {
 		char *msg = jg_xasprintf("The request is malformed: %s.",
 					 why ? why : "bad parameters");
@@ -1631,13 +1637,7 @@ out:
 	jg_client_free(client);
 	free(hint_sub);
 	free(hint_aud);
-	free(f.target);
-	jg_free_secret(f.csrf_key);
-	jg_free_secret(f.session_raw);
-	jg_session_free(f.session);
-	jg_user_free(f.user);
-	jg_authz_request_clear(&f.ar);
-	jg_params_clear(&f.params);
+	flow_end(&f);
 	return err;
 }
 

@@ -732,7 +732,7 @@ grant_authorization_code(const struct jg_token_ctx *ctx,
 	/* Left out of both: the code must still be bound to the client's
 	 * one registered URI (the registration may have changed since). */
 	if (redirect_uri == NULL)
-		redirect_uri = client->redirect_uris[0];
+		redirect_uri = client->redirect_uris[0];	/* one: see above */
 	if (strcmp(bound->redirect_uri, redirect_uri) != 0) {
 		bad_request(resp, "invalid_grant",
 			    "redirect_uri differs from the authorization request");

@@ -982,6 +982,42 @@ test_redirect_uri_required(void)
 		free(body);
 		free(code);
 	}
+
+	/* Left out of both, but the client has been registered again with
+	 * two URIs since: which one the code was for is no longer certain,
+	 * so the request is refused. */
+	{
+		struct jg_client c;
+		char *uris[2] = { (char *)(uintptr_t)"https://one.example/cb",
+				  (char *)(uintptr_t)"https://one.example/cb2" };
+		char *authz = basic("one", "one-secret-0123456789");
+
+		add_client(fx.store, "one", "one-secret-0123456789", uris[0],
+			   "authorization_code", "api:read", NULL, 0, 0, 0);
+		CU_ASSERT_EQUAL_FATAL(jg_store_client_delete(fx.store, "one"), JG_OK);
+		memset(&c, 0, sizeof(c));
+		c.client_id = (char *)(uintptr_t)"one";
+		CU_ASSERT_EQUAL_FATAL(jg_client_secret_hash("one-secret-0123456789",
+							    &c.secret_hash), JG_OK);
+		c.redirect_uris = uris;
+		c.n_redirect_uris = 2;
+		c.grant_types = (char *)(uintptr_t)"authorization_code";
+		c.scopes = (char *)(uintptr_t)"api:read";
+		CU_ASSERT_EQUAL_FATAL(jg_store_client_add(fx.store, &c, T0 - 10), JG_OK);
+		free(c.secret_hash);
+		put_code_ex(&fx, "ruri-two-0123456789abcdef", "one", uris[0], true,
+			    "sub-alice", "api:read", NULL, RFC7636_CHALLENGE, T0 + 60);
+		call(&fx, "/oauth/token", authz, "grant_type=authorization_code&"
+		     "code=ruri-two-0123456789abcdef&code_verifier=" RFC7636_VERIFIER,
+		     T0, &a);
+		assert_error(&a, 400, "invalid_request");
+		CU_ASSERT_TRUE(streq(jstr(a.json, "error_description"),
+				     "redirect_uri is required"));
+		/* Refused before the code is looked at: it is still there. */
+		CU_ASSERT_TRUE(code_unused(&fx, "ruri-two-0123456789abcdef"));
+		answer_clear(&a);
+		free(authz);
+	}
 	fixture_close(&fx);
 }
 

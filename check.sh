@@ -8,8 +8,9 @@
 #      harnesses for 60 seconds each;
 #   4. the load and soak run (wrk, 60 seconds per endpoint);
 #   5. the browser test of the demo app in headless chromium;
-#   6. make distcheck.
-# Each of stages 3 to 6 counts as one test.  The last line reads
+#   6. ./demo.sh itself, on a copy of the checkout (tests/demo/test_demo.sh);
+#   7. make distcheck.
+# Each of stages 3 to 7 counts as one test.  The last line reads
 # "check: N passed, N failed"; the exit status is 0 only when nothing failed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -97,13 +98,14 @@ stage fuzz make -C build fuzz FUZZ_SECONDS=60 FUZZ_JOBS=1
 wait "$vg" || true
 stage soak make -C build soak
 stage browser tests/browser/run.sh build
+stage demo tests/demo/test_demo.sh
 stage distcheck make -C build -j"$jobs" distcheck
 
 for f in build/test-suite.log build-asan/test-suite.log; do
   [ -f "$f" ] && grep -E '^(# |FAIL|ERROR)' "$f" | sed "s|^|$f: |" || true
 done
 read -r pass fail < <(summary build/test-suite.log build-asan/test-suite.log)
-for name in valgrind fuzz soak browser distcheck; do
+for name in valgrind fuzz soak browser demo distcheck; do
   if [ "$(cat "build/check-$name.result" 2>/dev/null)" = PASS ]; then
     pass=$((pass + 1))
   else

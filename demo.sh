@@ -78,6 +78,19 @@ if ! make -C "$build" -j"$jobs" tools/jwtgate cgi-bin/authorize.fcgi \
 fi
 jwtgate=$build/tools/jwtgate
 export JWTGATE_CONF=$demo/jwtgate.conf
+# `tools/jwtgate`, the name the banner gives, is a link to the demo's build
+# while the demo runs (an in-tree build's own tools/jwtgate is left alone).
+# stop() removes it, and a later run replaces one left by a killed run.
+link_made=
+if [ -L tools/jwtgate ] && [ "$(readlink tools/jwtgate)" = ../build-demo/tools/jwtgate ]; then
+  rm -f tools/jwtgate
+fi
+if [ ! -e tools/jwtgate ] && [ ! -L tools/jwtgate ]; then
+  ln -s ../build-demo/tools/jwtgate tools/jwtgate
+  link_made=1
+fi
+cli=build-demo/tools/jwtgate
+[ -n "$link_made" ] && cli=tools/jwtgate
 
 # ------------------------------------------------------------ instance
 if [ ! -f "$JWTGATE_CONF" ]; then
@@ -179,6 +192,10 @@ stop() {
     echo "demo.sh: stopped"
   fi
   rm -rf "$run"
+  if [ -n "$link_made" ] && [ -L "$top/tools/jwtgate" ] &&
+     [ "$(readlink "$top/tools/jwtgate")" = ../build-demo/tools/jwtgate ]; then
+    rm -f "$top/tools/jwtgate"
+  fi
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
@@ -211,8 +228,8 @@ jwtgate demo: $issuer/demo/
   server log   .demo/error.log
 
 More clients and users, while it runs (from $top):
-  JWTGATE_CONF=.demo/jwtgate.conf build-demo/tools/jwtgate client add NAME --grant client_credentials
-  JWTGATE_CONF=.demo/jwtgate.conf build-demo/tools/jwtgate user add NAME
+  JWTGATE_CONF=.demo/jwtgate.conf $cli client add NAME --grant client_credentials
+  JWTGATE_CONF=.demo/jwtgate.conf $cli user add NAME
 
 Ctrl-C stops the demo.
 EOF

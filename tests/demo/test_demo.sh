@@ -5,9 +5,10 @@
 # it builds a tree of its own).  Checks that
 #   - the first run sets up .demo/ and prints the demo user and password,
 #     and serves the discovery document with issuer http://127.0.0.1:PORT;
-#   - while it runs, `JWTGATE_CONF=.demo/jwtgate.conf
-#     build-demo/tools/jwtgate client add` registers a client whose
-#     client_credentials token opens the gated /protected/ page;
+#   - while it runs, `JWTGATE_CONF=.demo/jwtgate.conf tools/jwtgate client
+#     add` (tools/jwtgate: a link demo.sh makes while it runs) registers a
+#     client whose client_credentials token opens the gated /protected/
+#     page; the banner names that command;
 #   - SIGINT stops it and leaves no lighttpd and no FastCGI program behind;
 #   - a second run reuses the instance (same password, no new setup, the
 #     client added before still there), and SIGTERM stops it cleanly too.
@@ -82,6 +83,7 @@ stop_demo() {
   left=$(pgrep -f "$tree/" | tr '\n' ' ')
   check "SIG$sig: no process left (lighttpd, *.fcgi) [$left]" test -z "$left"
   check "SIG$sig: port $port closed" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null"
+  check "SIG$sig: the tools/jwtgate link is gone" bash -c "[ ! -e '$tree/tools/jwtgate' ] && [ ! -L '$tree/tools/jwtgate' ]"
   echo "   demo.sh exit status $status"
 }
 
@@ -104,7 +106,9 @@ check "discovery: issuer $base" test "$issuer" = "$base"
 check "the demo app is served" bash -c "curl -sf '$base/demo/' | grep -q '<title>'"
 
 # Another client while it runs, as the README and the banner say.
-secret=$(cd "$tree" && JWTGATE_CONF=.demo/jwtgate.conf build-demo/tools/jwtgate \
+check "the banner names tools/jwtgate" \
+  grep -q '^  JWTGATE_CONF=.demo/jwtgate.conf tools/jwtgate client add' "$tmp/run1.out"
+secret=$(cd "$tree" && JWTGATE_CONF=.demo/jwtgate.conf tools/jwtgate \
   client add extra --grant client_credentials 2>"$tmp/client-add.err")
 [ -n "$secret" ] || cat "$tmp/client-add.err"
 check "client add while running prints a secret" test -n "$secret"
@@ -123,7 +127,7 @@ if start_demo "$tmp/run2.out"; then
   check "second run: no new setup" bash -c "! grep -q 'setting up the instance' '$tmp/run2.out'"
   check "second run: the same password" grep -Eq "^  password +$password " "$tmp/run2.out"
   check "second run: the client added before is still there" \
-    bash -c "cd '$tree' && JWTGATE_CONF=.demo/jwtgate.conf build-demo/tools/jwtgate client show extra >/dev/null"
+    bash -c "cd '$tree' && JWTGATE_CONF=.demo/jwtgate.conf tools/jwtgate client show extra >/dev/null"
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/protected/")
   check "second run: the token of the first still opens the gated page (got $code)" test "$code" = 200
   stop_demo TERM

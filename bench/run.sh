@@ -163,7 +163,12 @@ if want jose; then
 		if [ "$alg" = HS256 ]; then
 			# issue 2, point 6: 1,000,000 HS256 verifies per second on one core
 			if awk -v a="$vl" 'BEGIN { exit !(a >= 1000000) }'; then v=met; else v=MISSED; fi
-			verdict "HS256 >= 1,000,000 verifies/s on one core" "$vl/s ($(pct "$vl" 1000000))" "$v"
+			verdict "HS256 >= 1,000,000 verifies/s on one core (the 623-byte access token)" "$vl/s ($(pct "$vl" 1000000))" "$v"
+			# The same on RFC 7515 A.1's 179-byte token (bench/jws).
+			a1=$(sed -n 's/.*RFC 7515 A.1 token ([0-9]* bytes): verify lib \([0-9]*\)\/s.*/\1/p' "$WORK/jws.txt")
+			a1=${a1:-0}
+			if awk -v a="$a1" 'BEGIN { exit !(a >= 1000000) }'; then v=met; else v=MISSED; fi
+			verdict "HS256 >= 1,000,000 verifies/s on one core (RFC 7515 A.1 token, 179 bytes)" "$a1/s ($(pct "$a1" 1000000))" "$v"
 		fi
 		if [ -z "$miss" ]; then
 			say "- $alg: met"

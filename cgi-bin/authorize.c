@@ -37,7 +37,7 @@ handle(void *arg, const struct jg_request *req, struct jg_response *resp)
 		struct jg_keyring *fresh = NULL;
 		char *errmsg = NULL;
 
-		if (jg_keyring_load(p->config->key_dir, &fresh, &errmsg) == JG_OK) {
+		if (jg_keyring_load_public(p->config->key_dir, &fresh, &errmsg) == JG_OK) {
 			jg_keyring_free(p->ring);
 			p->ring = fresh;
 		} else {
@@ -87,7 +87,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "authorize.fcgi: %s\n", errmsg);
 		goto broken;
 	}
-	if (jg_keyring_load(config->key_dir, &ring, &errmsg) != JG_OK) {
+	if (jg_keyring_load_public(config->key_dir, &ring, &errmsg) != JG_OK) {
 		fprintf(stderr, "authorize.fcgi: %s\n", errmsg);
 		goto broken;
 	}

@@ -149,7 +149,7 @@ refresh_ring(struct jg_gate *g, int64_t now, bool force)
 	g->ring_checked_once = true;
 	if (g->ring && !jg_keyring_changed(g->ring))
 		return;
-	err = jg_keyring_load(g->config->key_dir, &ring, &msg);
+	err = jg_keyring_load_public(g->config->key_dir, &ring, &msg);
 	if (err == JG_OK) {
 		install_ring(g, ring);
 	} else if (!(err == JG_ERR_NOT_FOUND && g->ring == NULL)) {
@@ -170,7 +170,7 @@ jg_gate_new(const struct jg_config *config, struct jg_store *store,
 	g->config = config;
 	g->store = store;
 	g->local_keys = jg_jwks_new();
-	err = jg_keyring_load(config->key_dir, &ring, errmsg);
+	err = jg_keyring_load_public(config->key_dir, &ring, errmsg);
 	if (err == JG_OK) {
 		install_ring(g, ring);
 	} else if (err == JG_ERR_NOT_FOUND) {

@@ -487,7 +487,8 @@ parse_entry(const struct json_object *obj, struct jg_keyring_key *k, const char 
 /* One attempt at loading; *changed tells whether the index changed while
  * it was read (then the caller tries again). */
 static enum jg_err
-load_once(const char *dir, struct jg_keyring **out, char **errmsg, bool *changed)
+load_once(const char *dir, bool verify_only, struct jg_keyring **out, char **errmsg,
+	  bool *changed)
 {
 	struct jg_keyring *ring = NULL;
 	struct json_object *obj = NULL, *keys;
@@ -556,8 +557,8 @@ load_once(const char *dir, struct jg_keyring **out, char **errmsg, bool *changed
 			}
 			current[k->purpose][slot] = true;
 		}
-		err = read_key(dir, k->kid, k->alg, k->state == JG_KEY_CURRENT, &key,
-			       errmsg);
+		err = read_key(dir, k->kid, k->alg,
+			       !verify_only && k->state == JG_KEY_CURRENT, &key, errmsg);
 		if (err != JG_OK) {
 			/* A retire between reading the index and the key. */
 			stat_id(path, &after);
@@ -565,7 +566,7 @@ load_once(const char *dir, struct jg_keyring **out, char **errmsg, bool *changed
 			goto out;
 		}
 		err = copy_with_alg(key, k->alg, false, &k->pub);
-		if (err == JG_OK && k->state == JG_KEY_CURRENT)
+		if (err == JG_OK && !verify_only && k->state == JG_KEY_CURRENT)
 			err = copy_with_alg(key, k->alg, true, &k->priv);
 		jg_jwk_free(key);
 		key = NULL;
@@ -595,8 +596,8 @@ out:
 	return err;
 }
 
-enum jg_err
-jg_keyring_load(const char *key_dir, struct jg_keyring **out, char **errmsg)
+static enum jg_err
+load(const char *key_dir, bool verify_only, struct jg_keyring **out, char **errmsg)
 {
 	enum jg_err err = JG_ERR_SYSTEM;
 	bool changed = true;
@@ -613,9 +614,21 @@ jg_keyring_load(const char *key_dir, struct jg_keyring **out, char **errmsg)
 			free(*errmsg);
 			*errmsg = NULL;
 		}
-		err = load_once(key_dir, out, errmsg, &changed);
+		err = load_once(key_dir, verify_only, out, errmsg, &changed);
 	}
 	return err;
+}
+
+enum jg_err
+jg_keyring_load(const char *key_dir, struct jg_keyring **out, char **errmsg)
+{
+	return load(key_dir, false, out, errmsg);
+}
+
+enum jg_err
+jg_keyring_load_public(const char *key_dir, struct jg_keyring **out, char **errmsg)
+{
+	return load(key_dir, true, out, errmsg);
 }
 
 /* ---------------------------------------------------------------- changing */

@@ -689,6 +689,22 @@ test_sign_verify(void)
 	CU_ASSERT_PTR_NULL(jg_keyring_public_set(disk)->keys[0]->priv);
 	CU_ASSERT_EQUAL(jg_keyring_public_set(disk)->keys[0]->alg, JG_ALG_ES256);
 	jg_keyring_free(disk);
+	/* As a program that only verifies loads it: the same public set, no
+	 * key to sign with. */
+	disk = NULL;
+	CU_ASSERT_EQUAL_FATAL(jg_keyring_load_public(in.key_dir, &disk, &errmsg), JG_OK);
+	CU_ASSERT_PTR_NULL(jg_keyring_current(disk, JG_KEY_ACCESS));
+	CU_ASSERT_PTR_NULL(jg_keyring_current_alg(disk, JG_KEY_ACCESS, JG_ALG_ES256));
+	CU_ASSERT_EQUAL(jg_keyring_public_set(disk)->count, 1);
+	CU_ASSERT_PTR_NULL(jg_keyring_public_set(disk)->keys[0]->priv);
+	CU_ASSERT_EQUAL(jg_jws_verify(old_token, strlen(old_token),
+				      jg_keyring_public_set(disk), allowed, 3, &jws, &why),
+			JG_OK);
+	if (jws)
+		CU_ASSERT_STRING_EQUAL(jws->kid, old_kid);
+	jg_jws_free(jws);
+	jws = NULL;
+	jg_keyring_free(disk);
 
 	/* Rotate to an EdDSA key: new tokens verify, and so do old ones. */
 	ring = reload(&in);
@@ -891,6 +907,12 @@ test_bad_index(void)
 		CU_ASSERT_EQUAL(jg_keyring_load(in.key_dir, &out, &errmsg), JG_ERR_MALFORMED);
 		CU_ASSERT_TRUE(errmsg != NULL && strstr(errmsg, "holds another key") != NULL);
 		free(errmsg);
+		errmsg = NULL;
+		CU_ASSERT_EQUAL(jg_keyring_load_public(in.key_dir, &out, &errmsg),
+				JG_ERR_MALFORMED);
+		CU_ASSERT_TRUE(errmsg != NULL && strstr(errmsg, "holds another key") != NULL);
+		CU_ASSERT_PTR_NULL(out);
+		free(errmsg);
 		/* A public key where a private one belongs. */
 		write_text(p1, "-----BEGIN PUBLIC KEY-----\n"
 			   "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEf83OJ3D2xF1Bg8vub9tLe1gHMzV7\n"
@@ -899,6 +921,12 @@ test_bad_index(void)
 		errmsg = NULL;
 		CU_ASSERT_EQUAL(jg_keyring_load(in.key_dir, &out, &errmsg), JG_ERR_MALFORMED);
 		CU_ASSERT_TRUE(errmsg != NULL && strstr(errmsg, "not a private key") != NULL);
+		free(errmsg);
+		errmsg = NULL;
+		CU_ASSERT_EQUAL(jg_keyring_load_public(in.key_dir, &out, &errmsg),
+				JG_ERR_MALFORMED);
+		CU_ASSERT_TRUE(errmsg != NULL && strstr(errmsg, "not a private key") != NULL);
+		CU_ASSERT_PTR_NULL(out);
 		free(errmsg);
 		write_text(p1, "not a key\n");
 		errmsg = NULL;

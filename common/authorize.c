@@ -941,9 +941,11 @@ redirect_error(struct flow *f, const char *error, const char *description)
 }
 
 /* Finds the one value of name among the raw pairs of s (len bytes of
- * form-urlencoded text), decoded into *out (caller frees).  Returns
- * JG_OK, JG_ERR_NOT_FOUND when name is absent, or JG_ERR_MALFORMED when
- * it appears more than once or its value does not decode. */
+ * form-urlencoded text), decoded into *out (caller frees).  A pair
+ * without "=" is a name with an empty value, as jg_params_parse reads it.
+ * Returns JG_OK, JG_ERR_NOT_FOUND when name is absent, or
+ * JG_ERR_MALFORMED when it appears more than once, its value does not
+ * decode, or any name does not decode (it could be name). */
 static enum jg_err
 raw_param(const char *s, size_t len, const char *name, char **out)
 {
@@ -955,18 +957,27 @@ raw_param(const char *s, size_t len, const char *name, char **out)
 		const char *amp = memchr(p, '&', (size_t)(end - p));
 		const char *stop = amp ? amp : end;
 		const char *eq = memchr(p, '=', (size_t)(stop - p));
+		const char *name_end = eq ? eq : stop;
 		char *n = NULL, *v = NULL;
 
-		if (eq && jg_form_decode(p, (size_t)(eq - p), &n) == JG_OK &&
-		    strcmp(n, name) == 0) {
-			if (found || jg_form_decode(eq + 1, (size_t)(stop - eq - 1),
-						    &v) != JG_OK) {
-				free(n);
+		if (name_end > p &&
+		    jg_form_decode(p, (size_t)(name_end - p), &n) != JG_OK) {
+			err = JG_ERR_MALFORMED;
+			goto out;
+		}
+		if (n != NULL && strcmp(n, name) == 0) {
+			free(n);
+			if (found != NULL)
 				err = JG_ERR_MALFORMED;
+			else if (eq == NULL)
+				v = jg_xstrdup("");
+			else if (jg_form_decode(eq + 1, (size_t)(stop - eq - 1), &v) != JG_OK)
+				err = JG_ERR_MALFORMED;
+			if (err == JG_ERR_MALFORMED)
 				goto out;
-			}
 			found = v;
 			err = JG_OK;
+			n = NULL;
 		}
 		free(n);
 		p = stop + 1;

@@ -759,6 +759,15 @@ test_flow_pages(void)
 			  "client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
 			  "&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&response_type=code",
 			  400, NULL, NULL, NULL },
+			{ "redirect_uri once bare, once set: repeated", "GET",
+			  "client_id=web&redirect_uri&redirect_uri=https%3A%2F%2Fapp.example"
+			  "%2Fcb&response_type=code&state=a", 400, NULL, NULL, NULL },
+			{ "client_id once bare, once set: repeated", "GET",
+			  "client_id&client_id=web&redirect_uri=https%3A%2F%2Fapp.example"
+			  "%2Fcb&response_type=code&state=a", 400, NULL, NULL, NULL },
+			{ "a name that does not decode (it could be redirect_uri)", "GET",
+			  "client_id=web&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+			  "&redirect%G1uri=x&response_type=code", 400, NULL, NULL, NULL },
 			{ "redirect_uri not registered", "GET",
 			  "client_id=web&redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
 			  "&state=a&state=b", 400, NULL, NULL, NULL },

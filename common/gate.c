@@ -733,45 +733,25 @@ out:
 	jg_gate_token_free(tok);
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Decodes the path of an X-Original-URI value into a new string for the
- * scope rules; NULL when it is not a clean absolute path (an encoded or
- * dotted path could otherwise slip past a prefix rule). */
+/* Copies the path of an X-Original-URI value (up to "?" or "#") into a
+ * new string for the scope rules; NULL when it is not a clean absolute
+ * path.  The value is nginx's $uri, already decoded and normalised, so it
+ * is not decoded again: a "%" in it is refused, since decoding it (as an
+ * encoded $request_uri would need) would make the rules judge another
+ * path than the one nginx serves, and not decoding an encoded path would
+ * let "%61dmin" slip past a rule for "admin".  A dotted or doubled
+ * segment is refused for the same reason. */
 static char *
 original_path(const char *uri)
 {
-	size_t n = strcspn(uri, "?#"), i, o = 0;
-	char *out = jg_xmalloc(n + 1);
-	int hi, lo;
+	size_t n = strcspn(uri, "?#");
+	char *out = jg_xstrndup(uri, n);
 
-	for (i = 0; i < n; i++) {
-		if (uri[i] == '%') {
-			if (i + 2 >= n || (hi = hexval(uri[i + 1])) < 0 ||
-			    (lo = hexval(uri[i + 2])) < 0 || (hi == 0 && lo == 0))
-				goto bad;
-			out[o++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			out[o++] = uri[i];
-		}
-	}
-	out[o] = '\0';
-	if (out[0] != '/' || strstr(out, "//") || strstr(out, "/./") ||
-	    strstr(out, "/../") || strchr(out, '\\'))
+	if (out[0] != '/' || strchr(out, '%') || strstr(out, "//") ||
+	    strstr(out, "/./") || strstr(out, "/../") || strchr(out, '\\'))
 		goto bad;
-	if ((o >= 2 && strcmp(out + o - 2, "/.") == 0) ||
-	    (o >= 3 && strcmp(out + o - 3, "/..") == 0))
+	if ((n >= 2 && strcmp(out + n - 2, "/.") == 0) ||
+	    (n >= 3 && strcmp(out + n - 3, "/..") == 0))
 		goto bad;
 	return out;
 bad:

@@ -84,10 +84,9 @@ strip_media_prefix(const char *s, size_t *len)
 }
 
 static bool
-typ_matches(const struct json_object *typ, const char *want)
+typ_matches(const char *have, size_t have_len, const char *want)
 {
-	size_t have_len, want_len = strlen(want);
-	const char *have = string_of(typ, &have_len);
+	size_t want_len = strlen(want);
 
 	have = strip_media_prefix(have, &have_len);
 	want = strip_media_prefix(want, &want_len);
@@ -154,10 +153,11 @@ check_aud(const struct json_object *aud, const char *want, bool *found)
 	return JG_OK;
 }
 
-enum jg_err
-jg_claims_check(const struct json_object *header,
-		const struct json_object *claims,
-		const struct jg_claims_policy *policy, const char **why)
+/* The claims rules after the header's typ (typ_len bytes at typ, or typ
+ * NULL when the header has none). */
+static enum jg_err
+check_claims(const char *typ, size_t typ_len, const struct json_object *claims,
+	     const struct jg_claims_policy *policy, const char **why)
 {
 	struct json_object *val;
 	int64_t exp = 0, nbf = 0, iat = 0, leeway, now;
@@ -173,12 +173,10 @@ jg_claims_check(const struct json_object *header,
 
 	/* Header typ: one kind of token is never accepted as another. */
 	if (policy->typ) {
-		if (header == NULL || !member(header, "typ", &val)) {
+		if (typ == NULL) {
 			if (!policy->typ_optional)
 				return refuse(JG_ERR_DENIED, why, "token typ missing");
-		} else if (!json_object_is_type(val, json_type_string)) {
-			return refuse(JG_ERR_MALFORMED, why, "typ is not a string");
-		} else if (!typ_matches(val, policy->typ)) {
+		} else if (!typ_matches(typ, typ_len, policy->typ)) {
 			return refuse(JG_ERR_DENIED, why, "wrong token typ");
 		}
 	}
@@ -233,6 +231,27 @@ jg_claims_check(const struct json_object *header,
 }
 
 enum jg_err
+jg_claims_check(const struct json_object *header,
+		const struct json_object *claims,
+		const struct jg_claims_policy *policy, const char **why)
+{
+	struct json_object *val;
+	const char *typ = NULL;
+	size_t typ_len = 0;
+
+	if (policy == NULL)
+		return refuse(JG_ERR_MALFORMED, why, "no claims policy");
+	if (!json_object_is_type(claims, json_type_object))
+		return refuse(JG_ERR_MALFORMED, why, "claims are not a JSON object");
+	if (policy->typ && header != NULL && member(header, "typ", &val)) {
+		if (!json_object_is_type(val, json_type_string))
+			return refuse(JG_ERR_MALFORMED, why, "typ is not a string");
+		typ = string_of(val, &typ_len);
+	}
+	return check_claims(typ, typ_len, claims, policy, why);
+}
+
+enum jg_err
 jg_jwt_verify(const char *token, size_t len, const struct jg_jwks *keys,
 	      const enum jg_alg *allowed, size_t nallowed,
 	      const struct jg_claims_policy *policy, struct jg_jwt **out,
@@ -252,7 +271,9 @@ jg_jwt_verify(const char *token, size_t len, const struct jg_jwks *keys,
 		rc = refuse(rc, why, "claims are not a strict JSON object");
 		goto done;
 	}
-	rc = jg_claims_check(jws->header, claims, policy, why);
+	/* jg_jws_verify took typ as a string without NUL, or refused. */
+	rc = check_claims(jws->typ, jws->typ ? strlen(jws->typ) : 0, claims,
+			  policy, why);
 	if (rc != JG_OK)
 		goto done;
 	jwt = jg_xcalloc(1, sizeof(*jwt));

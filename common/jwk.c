@@ -452,6 +452,35 @@ build_curve(struct jg_jwk *key, const struct curve_info *ci,
 	return JG_OK;
 }
 
+/* Keys the HMAC states of an oct key once.  A state is kept only when GnuTLS
+ * can copy it (gnutls_hmac_copy is optional for a MAC backend); without one,
+ * jws.c keys a fresh HMAC per operation. */
+static void
+keyed_hmac_states(struct jg_jwk *key)
+{
+	static const gnutls_mac_algorithm_t macs[3] = {
+		GNUTLS_MAC_SHA256, GNUTLS_MAC_SHA384, GNUTLS_MAC_SHA512
+	};
+	gnutls_hmac_hd_t probe;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		key->hmac[i] = NULL;
+		if (gnutls_hmac_init(&key->hmac[i], macs[i], key->secret,
+				     key->secret_len) < 0) {
+			key->hmac[i] = NULL;
+			continue;
+		}
+		probe = gnutls_hmac_copy(key->hmac[i]);
+		if (probe == NULL) {
+			gnutls_hmac_deinit(key->hmac[i], NULL);
+			key->hmac[i] = NULL;
+			continue;
+		}
+		gnutls_hmac_deinit(probe, NULL);
+	}
+}
+
 static enum jg_err
 build_oct(struct jg_jwk *key, const unsigned char *k, size_t len, const char **reason)
 {
@@ -465,6 +494,7 @@ build_oct(struct jg_jwk *key, const unsigned char *k, size_t len, const char **r
 	key->secret_len = len;
 	key->bits = (unsigned)(len * 8);
 	key->curve = GNUTLS_ECC_CURVE_INVALID;
+	keyed_hmac_states(key);
 	return JG_OK;
 }
 
@@ -1421,6 +1451,8 @@ jg_jwk_usable(const struct jg_jwk *key, enum jg_alg alg, unsigned op)
 void
 jg_jwk_free(struct jg_jwk *key)
 {
+	size_t i;
+
 	if (key == NULL)
 		return;
 	gnutls_pubkey_deinit(key->pub);
@@ -1429,6 +1461,9 @@ jg_jwk_free(struct jg_jwk *key)
 		jg_wipe(key->secret, key->secret_len);
 		free(key->secret);
 	}
+	for (i = 0; i < 3; i++)
+		if (key->hmac[i] != NULL)
+			gnutls_hmac_deinit(key->hmac[i], NULL);
 	free(key->kid);
 	jg_wipe(key, sizeof(*key));
 	free(key);

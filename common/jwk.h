@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <json-c/json.h>
 #include "util.h"
 
@@ -53,6 +54,10 @@ struct jg_jwk {
 	gnutls_privkey_t priv;	/* NULL unless the private part is present */
 	unsigned char *secret;	/* oct keys only; wiped on free */
 	size_t secret_len;
+	/* oct keys: HMAC-SHA-256, -384 and -512 already keyed with secret, so
+	 * that a signature or check copies the state instead of hashing the
+	 * key pads again; NULL where GnuTLS could not make or copy one. */
+	gnutls_hmac_hd_t hmac[3];
 };
 
 /* Imports a JWK from a json-c object.  Supports RSA (modulus of at least

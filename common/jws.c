@@ -184,6 +184,30 @@ left_pad(const gnutls_datum_t *d, unsigned char *out, size_t size)
 	return true;
 }
 
+/* Computes the HMAC tag of len bytes at data with an oct key into tag (at
+ * least ai->size bytes): from the key's pre-keyed state when there is one
+ * (jwk.c), else keying a one-shot HMAC. */
+static bool
+hmac_tag(const struct jg_jwk *key, const struct alg_info *ai,
+	 const void *data, size_t len, unsigned char *tag)
+{
+	gnutls_hmac_hd_t h = NULL;
+	size_t i = ai->mac == GNUTLS_MAC_SHA256 ? 0 :
+		   ai->mac == GNUTLS_MAC_SHA384 ? 1 : 2;
+
+	if (key->hmac[i] != NULL)
+		h = gnutls_hmac_copy(key->hmac[i]);
+	if (h == NULL)
+		return gnutls_hmac_fast(ai->mac, key->secret, key->secret_len,
+					data, len, tag) >= 0;
+	if (gnutls_hmac(h, data, len) < 0) {
+		gnutls_hmac_deinit(h, NULL);
+		return false;
+	}
+	gnutls_hmac_deinit(h, tag);
+	return true;
+}
+
 /* Signs with a key already found usable; *sig is allocated with malloc. */
 static enum jg_err
 sign_checked(const struct jg_jwk *key, const struct alg_info *ai,
@@ -199,8 +223,7 @@ sign_checked(const struct jg_jwk *key, const struct alg_info *ai,
 		return JG_ERR_DENIED;
 	if (ai->family == FAMILY_HMAC) {
 		out = jg_xmalloc(ai->size);
-		if (gnutls_hmac_fast(ai->mac, key->secret, key->secret_len,
-				     data, len, out) < 0) {
+		if (!hmac_tag(key, ai, data, len, out)) {
 			free(out);
 			return JG_ERR_SYSTEM;
 		}
@@ -262,8 +285,7 @@ verify_checked(const struct jg_jwk *key, const struct alg_info *ai,
 		/* Only the full-length tag is a JWS HMAC signature. */
 		if (siglen != ai->size)
 			return JG_ERR_DENIED;
-		if (gnutls_hmac_fast(ai->mac, key->secret, key->secret_len,
-				     data, len, tag) < 0)
+		if (!hmac_tag(key, ai, data, len, tag))
 			return JG_ERR_DENIED;
 		ok = jg_ct_equal(tag, ai->size, sig, siglen);
 		jg_wipe(tag, sizeof(tag));
@@ -534,15 +556,179 @@ check_header(struct jg_jws *jws, const char **why)
 	return refuse(JG_ERR_DENIED, why, "alg unknown");
 }
 
-/* The decoder both public functions share.  On success *out is new. */
+/* ------------------------------------------------- the plain-header scan */
+
+/* Most headers are a few string members of printable ASCII ({"alg":"ES256",
+ * "kid":"...","typ":"at+jwt"}).  Such a header is read here without building
+ * json-c objects; anything else (escapes, other bytes, other value types,
+ * repeated names, more members) goes to the strict parser, which decides.
+ * The two must agree on every header: tests/unit/test_jws.c and
+ * tests/fuzz/fuzz_jws.c compare them (jg_jws_decode_strict). */
+#define PLAIN_MEMBERS 16
+
+struct span {
+	const unsigned char *p;
+	size_t n;
+};
+
+static const unsigned char *
+plain_space(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* A JSON string of bytes 0x20 to 0x7e without '"' or '\'; *p is at the
+ * opening quote and ends after the closing one. */
+static bool
+plain_string(const unsigned char **p, const unsigned char *end,
+	     struct span *out)
+{
+	const unsigned char *q = *p;
+
+	if (q == end || *q != '"')
+		return false;
+	out->p = ++q;
+	while (q < end && *q != '"') {
+		if (*q < 0x20 || *q > 0x7e || *q == '\\')
+			return false;
+		q++;
+	}
+	if (q == end)
+		return false;
+	out->n = (size_t)(q - out->p);
+	*p = q + 1;
+	return true;
+}
+
+/* Splits a plain header into its members, in order; returns how many, or 0
+ * when the header is not plain. */
+static size_t
+plain_header(const unsigned char *h, size_t n, struct span *names,
+	     struct span *vals)
+{
+	const unsigned char *p, *end = h + n;
+	size_t count = 0, i;
+
+	p = plain_space(h, end);
+	if (p == end || *p != '{')
+		return 0;
+	p = plain_space(p + 1, end);
+	for (;;) {
+		if (count == PLAIN_MEMBERS ||
+		    !plain_string(&p, end, &names[count]))
+			return 0;
+		p = plain_space(p, end);
+		if (p == end || *p != ':')
+			return 0;
+		p = plain_space(p + 1, end);
+		if (!plain_string(&p, end, &vals[count]))
+			return 0;
+		for (i = 0; i < count; i++)
+			if (names[i].n == names[count].n &&
+			    memcmp(names[i].p, names[count].p, names[i].n) == 0)
+				return 0;
+		count++;
+		p = plain_space(p, end);
+		if (p == end)
+			return 0;
+		if (*p == '}')
+			break;
+		if (*p != ',')
+			return 0;
+		p = plain_space(p + 1, end);
+	}
+	return plain_space(p + 1, end) == end ? count : 0;
+}
+
+/* check_header for a plain header: the same rules in the same member
+ * order, so the same answer and reason.  On success the alg is set and
+ * *kid and *typ name the values (or have p NULL). */
 static enum jg_err
-decode(const char *token, size_t len, struct jg_jws **out, struct parsed *p,
-       const char **why)
+check_plain_header(const struct span *names, const struct span *vals,
+		   size_t count, struct jg_jws *jws, struct span *kid,
+		   struct span *typ, const char **why)
+{
+	char alg[33], name[5];
+	const struct span *a = NULL;
+	size_t i;
+
+	kid->p = typ->p = NULL;
+	kid->n = typ->n = 0;
+	for (i = 0; i < count; i++) {
+		/* member_kind needs a C string; longer names are no member
+		 * it knows. */
+		if (names[i].n >= sizeof(name))
+			continue;
+		memcpy(name, names[i].p, names[i].n);
+		name[names[i].n] = '\0';
+		switch (member_kind(name)) {
+		case MEMBER_ALG:
+			if (vals[i].n > 32)
+				return refuse(JG_ERR_MALFORMED, why,
+					      "alg is not a string");
+			a = &vals[i];
+			break;
+		case MEMBER_KID:
+			if (vals[i].n > MAX_KID)
+				return refuse(JG_ERR_MALFORMED, why,
+					      "kid is not a short string");
+			*kid = vals[i];
+			break;
+		case MEMBER_TYP:
+			if (vals[i].n > MAX_TYP)
+				return refuse(JG_ERR_MALFORMED, why,
+					      "typ is not a short string");
+			*typ = vals[i];
+			break;
+		case MEMBER_CRIT:
+			return refuse(JG_ERR_DENIED, why, "crit not supported");
+		case MEMBER_KEYREF:
+			return refuse(JG_ERR_DENIED, why,
+				      "header key references not trusted");
+		case MEMBER_OTHER:
+			break;
+		}
+	}
+	if (a == NULL)
+		return refuse(JG_ERR_MALFORMED, why, "alg missing");
+	memcpy(alg, a->p, a->n);
+	alg[a->n] = '\0';
+	jws->alg = jg_alg_from_name(alg);
+	if (alg_info(jws->alg) != NULL)
+		return JG_OK;
+	jws->alg = JG_ALG_UNKNOWN;
+	if (strcasecmp(alg, "none") == 0)
+		return refuse(JG_ERR_DENIED, why, "alg none refused");
+	return refuse(JG_ERR_DENIED, why, "alg unknown");
+}
+
+/* Copies n bytes to *at as a C string and returns it; *at moves on. */
+static char *
+put_string(char **at, const void *p, size_t n)
+{
+	char *s = *at;
+
+	memcpy(s, p, n);
+	s[n] = '\0';
+	*at = s + n + 1;
+	return s;
+}
+
+/* The decoder both public functions share.  On success *out is new; plain
+ * says whether a plain header may skip the strict parser. */
+static enum jg_err
+decode(const char *token, size_t len, bool plain, struct jg_jws **out,
+       struct parsed *p, const char **why)
 {
 	const char *dot1, *dot2, *pay, *sig;
 	unsigned char hbuf[MAX_HEADER_BYTES];
-	size_t hlen, plen, slen, n, cap;
+	struct span names[PLAIN_MEMBERS], vals[PLAIN_MEMBERS];
+	struct span kid = { NULL, 0 }, typ = { NULL, 0 };
+	size_t hlen, plen, slen, n, cap, count = 0, extra = 0;
 	struct jg_jws *jws = NULL;
+	char *at;
 	enum jg_err err;
 
 	if (token == NULL || len == 0)
@@ -574,21 +760,41 @@ decode(const char *token, size_t len, struct jg_jws **out, struct parsed *p,
 	 * signature) is reported as such. */
 	if (jg_b64url_decode_into(token, hlen, hbuf, sizeof(hbuf), &n) != JG_OK)
 		return refuse(JG_ERR_MALFORMED, why, "header not base64url");
-	/* The payload shares one allocation with the struct. */
+	if (plain)
+		count = plain_header(hbuf, n, names, vals);
+	/* One allocation: the struct, the payload and, for a plain header,
+	 * its text (for jg_jws_header) and the kid and typ strings, each
+	 * shorter than the header. */
 	cap = plen / 4 * 3 + 2;
-	jws = jg_xmalloc(sizeof(*jws) + cap + 1);
+	if (count > 0)
+		extra = 3 * (n + 1);
+	jws = jg_xmalloc(sizeof(*jws) + cap + 1 + extra);
 	memset(jws, 0, sizeof(*jws));
 	jws->payload = (unsigned char *)(jws + 1);
-	if (jg_json_parse_object((const char *)hbuf, n, &jws->header,
-				 NULL) != JG_OK) {
-		jws->header = NULL;
-		err = refuse(JG_ERR_MALFORMED, why,
-			     "header is not a strict JSON object");
-		goto fail;
+	if (count > 0) {
+		err = check_plain_header(names, vals, count, jws, &kid, &typ,
+					 why);
+		if (err != JG_OK)
+			goto fail;
+		at = (char *)jws->payload + cap + 1;
+		jws->header_text = put_string(&at, hbuf, n);
+		jws->header_len = n;
+		if (kid.p != NULL)
+			jws->kid = put_string(&at, kid.p, kid.n);
+		if (typ.p != NULL)
+			jws->typ = put_string(&at, typ.p, typ.n);
+	} else {
+		if (jg_json_parse_object((const char *)hbuf, n, &jws->header,
+					 NULL) != JG_OK) {
+			jws->header = NULL;
+			err = refuse(JG_ERR_MALFORMED, why,
+				     "header is not a strict JSON object");
+			goto fail;
+		}
+		err = check_header(jws, why);
+		if (err != JG_OK)
+			goto fail;
 	}
-	err = check_header(jws, why);
-	if (err != JG_OK)
-		goto fail;
 	if (slen == 0 || jg_b64url_decode_into(sig, slen, p->sig,
 					       sizeof(p->sig), &p->siglen) != JG_OK) {
 		err = refuse(JG_ERR_MALFORMED, why, slen == 0 ?
@@ -615,7 +821,29 @@ jg_jws_decode(const char *token, size_t len, struct jg_jws **out,
 {
 	struct parsed p;
 
-	return decode(token, len, out, &p, why);
+	return decode(token, len, true, out, &p, why);
+}
+
+enum jg_err
+jg_jws_decode_strict(const char *token, size_t len, struct jg_jws **out,
+		     const char **why)
+{
+	struct parsed p;
+
+	return decode(token, len, false, out, &p, why);
+}
+
+struct json_object *
+jg_jws_header(struct jg_jws *jws)
+{
+	if (jws == NULL)
+		return NULL;
+	/* A plain header is strict JSON by construction. */
+	if (jws->header == NULL && jws->header_text != NULL &&
+	    jg_json_parse_object(jws->header_text, jws->header_len,
+				 &jws->header, NULL) != JG_OK)
+		jws->header = NULL;
+	return jws->header;
 }
 
 enum jg_err
@@ -631,7 +859,7 @@ jg_jws_verify(const char *token, size_t len, const struct jg_jwks *keys,
 	bool permitted = false;
 	enum jg_err err;
 
-	err = decode(token, len, &jws, &p, why);
+	err = decode(token, len, true, &jws, &p, why);
 	if (err != JG_OK)
 		return err;
 	for (i = 0; allowed != NULL && i < nallowed; i++)

@@ -40,7 +40,11 @@ enum jg_err jg_jws_sign(const struct jg_jwk *key, enum jg_alg alg,
 
 /* A decoded (and perhaps verified) JWS. */
 struct jg_jws {
-	struct json_object *header;	/* the protected header */
+	struct json_object *header;	/* the protected header: NULL after a
+					 * plain header was read without the
+					 * JSON parser; use jg_jws_header */
+	const char *header_text;	/* that plain header's text, or NULL */
+	size_t header_len;
 	unsigned char *payload;		/* decoded payload, NUL-terminated */
 	size_t payload_len;
 	enum jg_alg alg;		/* from the header */
@@ -70,6 +74,16 @@ enum jg_err jg_jws_verify(const char *token, size_t len,
 			  const struct jg_jwks *keys,
 			  const enum jg_alg *allowed, size_t nallowed,
 			  struct jg_jws **out, const char **why);
+
+/* As jg_jws_decode, but the header always goes through the strict JSON
+ * parser: a header of plain string members is otherwise read by a scanner
+ * of its own, and the tests and the fuzzer compare the two with this. */
+enum jg_err jg_jws_decode_strict(const char *token, size_t len,
+				 struct jg_jws **out, const char **why);
+
+/* The protected header as JSON, parsed on first use when the plain-header
+ * scan read it; owned by jws.  NULL only when jws is NULL. */
+struct json_object *jg_jws_header(struct jg_jws *jws);
 
 /* Frees a decoded JWS.  Accepts NULL. */
 void jg_jws_free(struct jg_jws *jws);

@@ -649,7 +649,7 @@ jwt_decode(int argc, char **argv)
 		goto out;
 	}
 	result = json_object_new_object();
-	json_object_object_add(result, "header", json_object_get(jws->header));
+	json_object_object_add(result, "header", json_object_get(jg_jws_header(jws)));
 	json_object_object_add(result, "claims", claims);
 	claims = NULL;
 	json_object_object_add(result, "unverified", json_object_new_boolean(1));

@@ -10,7 +10,9 @@
  * of every decodable token go through jg_claims_check (unsigned, so that
  * mutated claims reach it), and jg_jwt_verify must accept exactly when
  * jg_jws_verify accepts, the payload is a strict JSON object and
- * jg_claims_check accepts it. */
+ * jg_claims_check accepts it.  jg_jws_decode reads plain headers with a scan
+ * of its own: jg_jws_decode_strict, which always uses the strict JSON
+ * parser, must give the same answer, reason, fields and header. */
 #include "config.h"
 
 #include <stdint.h>
@@ -63,7 +65,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 /* The claims layer: dec is the decoded token (or NULL), ver the verified
  * one (or NULL).  The policy is that of an access token of the seeds. */
 static void
-check_jwt(const char *s, size_t size, const struct jg_jws *dec,
+check_jwt(const char *s, size_t size, struct jg_jws *dec,
 	  const struct jg_jws *ver)
 {
 	static const enum jg_alg all[] = { JG_ALG_HS256, JG_ALG_HS512,
@@ -88,7 +90,7 @@ check_jwt(const char *s, size_t size, const struct jg_jws *dec,
 	if (dec != NULL &&
 	    jg_json_parse_object((const char *)dec->payload, dec->payload_len,
 				 &claims, NULL) == JG_OK) {
-		cerr = jg_claims_check(dec->header, claims, &pol, &why);
+		cerr = jg_claims_check(jg_jws_header(dec), claims, &pol, &why);
 		if (cerr != JG_OK && why == NULL)
 			abort();
 	}
@@ -111,6 +113,40 @@ check_jwt(const char *s, size_t size, const struct jg_jws *dec,
 	json_object_put(claims);
 }
 
+static bool
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The plain-header scan against the strict parser: err and why are
+ * jg_jws_decode's answer, dec its result. */
+static void
+check_strict(const char *s, size_t size, enum jg_err err, const char *why,
+	     struct jg_jws *dec)
+{
+	struct jg_jws *strict = NULL;
+	const char *why_strict = NULL;
+	enum jg_err serr;
+
+	serr = jg_jws_decode_strict(s, size, &strict, &why_strict);
+	if (serr != err)
+		abort();
+	if (err != JG_OK) {
+		if (strict != NULL || !same_string(why, why_strict))
+			abort();
+		return;
+	}
+	if (strict->header == NULL || strict->alg != dec->alg ||
+	    !same_string(strict->kid, dec->kid) ||
+	    !same_string(strict->typ, dec->typ) ||
+	    strict->payload_len != dec->payload_len ||
+	    memcmp(strict->payload, dec->payload, dec->payload_len) != 0 ||
+	    !json_object_equal(jg_jws_header(dec), strict->header))
+		abort();
+	jg_jws_free(strict);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -128,13 +164,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err = jg_jws_decode(s, size, &dec, &why);
 	if (err != JG_OK && why == NULL)
 		abort();
+	check_strict(s, size, err, why, dec);
 	err = jg_jws_verify(s, size, keys, all, sizeof(all) / sizeof(all[0]),
 			    &ver, &why);
 	if (err == JG_OK) {
 		if (dec == NULL || ver->key == NULL || ver->alg != dec->alg ||
 		    ver->payload_len != dec->payload_len ||
 		    memcmp(ver->payload, dec->payload, dec->payload_len) != 0 ||
-		    !json_object_equal(ver->header, dec->header) ||
+		    !json_object_equal(jg_jws_header(ver), jg_jws_header(dec)) ||
 		    ver->payload[ver->payload_len] != '\0')
 			abort();
 		for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)

@@ -703,7 +703,7 @@ test_round_trips(void)
 		CU_ASSERT(jws->typ != NULL && strcmp(jws->typ, "at+jwt") == 0);
 		CU_ASSERT(jws->payload_len == strlen(payload) &&
 			  memcmp(jws->payload, payload, jws->payload_len) == 0);
-		CU_ASSERT(json_object_object_length(jws->header) == 3);
+		CU_ASSERT(json_object_object_length(jg_jws_header(jws)) == 3);
 		jg_jws_free(jws);
 
 		/* The same token decoded only. */
@@ -1225,6 +1225,131 @@ test_key_selection(void)
 	jg_jwks_free(fakes);
 }
 
+/* Compares the plain-header scan with the strict parser on one header:
+ * the same answer, reason, alg, kid, typ and header JSON; returns whether
+ * the scan (not the parser) read it. */
+static bool
+same_both_ways(const char *header, enum jg_err want)
+{
+	struct jg_jws *fast = NULL, *strict = NULL;
+	const char *why_fast = NULL, *why_strict = NULL;
+	char *token = compact(header, "{}", "AAAA");
+	enum jg_err ef, es;
+	bool plain = false;
+
+	ef = jg_jws_decode(token, strlen(token), &fast, &why_fast);
+	es = jg_jws_decode_strict(token, strlen(token), &strict, &why_strict);
+	CU_ASSERT_EQUAL(ef, want);
+	CU_ASSERT_EQUAL(es, want);
+	if (ef != JG_OK || es != JG_OK) {
+		CU_ASSERT(why_fast != NULL && why_strict != NULL &&
+			  strcmp(why_fast, why_strict) == 0);
+	} else {
+		/* The strict decoder never leaves the header unparsed. */
+		CU_ASSERT(strict->header != NULL && strict->header_text == NULL);
+		plain = fast->header == NULL && fast->header_text != NULL;
+		CU_ASSERT_EQUAL(fast->alg, strict->alg);
+		CU_ASSERT((fast->kid == NULL) == (strict->kid == NULL));
+		if (fast->kid && strict->kid)
+			CU_ASSERT_STRING_EQUAL(fast->kid, strict->kid);
+		CU_ASSERT((fast->typ == NULL) == (strict->typ == NULL));
+		if (fast->typ && strict->typ)
+			CU_ASSERT_STRING_EQUAL(fast->typ, strict->typ);
+		CU_ASSERT_STRING_EQUAL(
+		    json_object_to_json_string(jg_jws_header(fast)),
+		    json_object_to_json_string(jg_jws_header(strict)));
+		/* Asked again, the same object. */
+		CU_ASSERT(jg_jws_header(fast) == jg_jws_header(fast));
+	}
+	jg_jws_free(fast);
+	jg_jws_free(strict);
+	free(token);
+	return plain;
+}
+
+/* The scan of plain headers (jws.c) against the strict JSON parser, on
+ * headers it reads itself and on the ones it must hand over. */
+static void
+test_plain_header_scan(void)
+{
+	static const struct {
+		const char *header;
+		enum jg_err want;
+		bool plain;	/* read by the scan, not the parser (seen only
+				 * when the header is accepted) */
+	} rows[] = {
+		{ "{\"alg\":\"ES256\"}", JG_OK, true },
+		{ "{\"alg\":\"HS256\",\"kid\":\"k1\",\"typ\":\"at+jwt\"}", JG_OK, true },
+		{ " \t\r\n{ \"typ\" : \"JWT\" ,\r\n \"alg\" :\"RS256\" } \n", JG_OK, true },
+		{ "{\"alg\":\"EdDSA\",\"kid\":\"\",\"x\":\"y\",\"zz\":\"\"}", JG_OK, true },
+		{ "{\"alg\":\"ES256\",\"kid\":\"a/b+c=d~e\"}", JG_OK, true },
+		{ "{\"alg\":\"ES256\",\"alg\":\"ES256\"}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\",\"kid\":\"a\",\"kid\":\"b\"}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\",\"k\\u0069d\":\"a\"}", JG_OK, false },
+		{ "{\"alg\":\"ES256\",\"kid\":\"a\",\"k\\u0069d\":\"b\"}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\",\"kid\":\"a\\\"b\"}", JG_OK, false },
+		{ "{\"alg\":\"ES256\",\"kid\":\"\xc3\xa9\"}", JG_OK, false },
+		{ "{\"alg\":\"ES256\",\"kid\":\"\x7f\"}", JG_OK, false },
+		{ "{\"alg\":\"ES256\",\"kid\":\"a\tb\"}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\",\"b64\":false}", JG_OK, false },
+		{ "{\"alg\":\"ES256\",\"n\":1}", JG_OK, false },
+		{ "{\"alg\":\"none\"}", JG_ERR_DENIED, true },
+		{ "{\"alg\":\"NONE\",\"kid\":\"k\"}", JG_ERR_DENIED, true },
+		{ "{\"alg\":\"ES999\"}", JG_ERR_DENIED, true },
+		{ "{\"alg\":\"\"}", JG_ERR_DENIED, true },
+		{ "{\"kid\":\"k\"}", JG_ERR_MALFORMED, true },
+		{ "{\"alg\":\"ES256\",\"crit\":\"b64\"}", JG_ERR_DENIED, true },
+		{ "{\"jku\":\"https://x\",\"alg\":\"ES256\"}", JG_ERR_DENIED, true },
+		{ "{\"alg\":\"ES256\",\"x5u\":\"https://x\"}", JG_ERR_DENIED, true },
+		{ "{\"alg\":\"ES256\",\"jwk\":\"x\"}", JG_ERR_DENIED, true },
+		{ "{\"alg\":\"ES256\",\"x5c\":\"x\"}", JG_ERR_DENIED, true },
+		{ "{\"alg\":\"ES256\",\"x5t\":\"x\",\"cri\":\"t\"}", JG_OK, true },
+		{ "{\"alg\":\"ES256\"}x", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\",}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\" \"kid\":\"k\"}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\" \"ES256\"}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\"", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256", JG_ERR_MALFORMED, false },
+		{ "{}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\"}{}", JG_ERR_MALFORMED, false },
+		{ "\xef\xbb\xbf{\"alg\":\"ES256\"}", JG_ERR_MALFORMED, false },
+		{ "{\"alg\":\"ES256\"}\v", JG_ERR_MALFORMED, false },
+	};
+	char big[400], many[512];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		bool plain = same_both_ways(rows[i].header, rows[i].want);
+
+		if (rows[i].want == JG_OK)
+			CU_ASSERT_EQUAL(plain, rows[i].plain);
+	}
+	/* Length bounds at the edges: alg 32 bytes, kid and typ 256. */
+	n = (size_t)snprintf(big, sizeof(big), "{\"alg\":\"%032d\"}", 0);
+	CU_ASSERT(n < sizeof(big));
+	same_both_ways(big, JG_ERR_DENIED);
+	snprintf(big, sizeof(big), "{\"alg\":\"%033d\"}", 0);
+	same_both_ways(big, JG_ERR_MALFORMED);
+	snprintf(big, sizeof(big), "{\"alg\":\"ES256\",\"kid\":\"%0256d\"}", 0);
+	CU_ASSERT(same_both_ways(big, JG_OK));
+	snprintf(big, sizeof(big), "{\"alg\":\"ES256\",\"kid\":\"%0257d\"}", 0);
+	same_both_ways(big, JG_ERR_MALFORMED);
+	snprintf(big, sizeof(big), "{\"typ\":\"%0256d\",\"alg\":\"ES256\"}", 0);
+	CU_ASSERT(same_both_ways(big, JG_OK));
+	snprintf(big, sizeof(big), "{\"typ\":\"%0257d\",\"alg\":\"ES256\"}", 0);
+	same_both_ways(big, JG_ERR_MALFORMED);
+	/* Sixteen members are scanned, seventeen go to the parser. */
+	for (n = 16; n <= 17; n++) {
+		int at = snprintf(many, sizeof(many), "{\"alg\":\"ES256\"");
+
+		for (i = 1; i < n; i++)
+			at += snprintf(many + at, sizeof(many) - (size_t)at,
+				       ",\"m%zu\":\"v\"", i);
+		snprintf(many + at, sizeof(many) - (size_t)at, "}");
+		CU_ASSERT_EQUAL(same_both_ways(many, JG_OK), n == 16);
+	}
+}
+
 static const struct jg_test tests[] = {
 	{ "RFC 7515 A.1 HS256", test_rfc7515_a1_hs256 },
 	{ "RFC 7515 A.2 RS256", test_rfc7515_a2_rs256 },
@@ -1241,6 +1366,7 @@ static const struct jg_test tests[] = {
 	{ "sign header", test_sign_header },
 	{ "decode rules", test_decode_rules },
 	{ "decode fields and bounds", test_decode_fields_and_bounds },
+	{ "plain-header scan agrees with the strict parser", test_plain_header_scan },
 	{ "key selection by kid, attempt bound", test_key_selection },
 	{ NULL, NULL }
 };

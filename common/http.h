@@ -135,6 +135,13 @@ struct jg_request {
 	size_t body_len;
 
 	struct jg_params env;	/* the parameters kept (see jg_request_parse) */
+
+	/* jg_request_parse copies the parameters into this one block (env's
+	 * pairs, their strings, and the fields above that point into it), so
+	 * a request costs one allocation and one wipe; jg_request_clear frees
+	 * every string outside it on its own. */
+	char *block;
+	size_t block_len;
 };
 
 /* Where the body comes from.  read reads at most len bytes into buf and
@@ -313,6 +320,11 @@ char *jg_response_serialize(const struct jg_response *resp, size_t *len);
  * every JSON answer of jwtgate is specific to one client or user). */
 enum jg_err jg_http_json(struct jg_response *resp, int status,
 			 const struct json_object *obj);
+/* The same with a JSON text the caller serialized: resp takes text (len
+ * bytes, NUL-terminated, from malloc) as its body; status out of range:
+ * JG_ERR_MALFORMED, and text is freed. */
+enum jg_err jg_http_json_text(struct jg_response *resp, int status, char *text,
+			      size_t len);
 
 /* An RFC 6749 section 5.2 error: status and the JSON object
  * {"error":error,"error_description":description} (description left out

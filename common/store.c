@@ -1535,19 +1535,15 @@ jg_store_code_redeem(struct jg_store *st, const char *code, int64_t now,
 	return row ? JG_ERR_DENIED : JG_ERR_NOT_FOUND;
 }
 
-enum jg_err
-jg_store_code_set_issued(struct jg_store *st, const char *code, int64_t family_id,
-			 const char *jti, int64_t jti_expires)
+/* The work of jg_store_code_set_issued for the code with hash h. */
+static enum jg_err
+code_set_issued(struct jg_store *st, const char *h, int64_t family_id,
+		const char *jti, int64_t jti_expires)
 {
-	char h[HASH_HEX];
 	sqlite3_stmt *s;
 	enum jg_err err;
 	bool exists, changed;
 
-	if (family_id < 0 || (jti != NULL && !ok_name(jti)))
-		return JG_ERR_MALFORMED;
-	if ((err = hash_secret(code, h)) != JG_OK)
-		return err;
 	if ((err = prep(st, S_CODE_SET_ISSUED, &s)) != JG_OK)
 		return err;
 	if (!bind_text(s, 1, h) || !bind_id(s, 2, family_id) ||
@@ -1566,6 +1562,20 @@ jg_store_code_set_issued(struct jg_store *st, const char *code, int64_t family_i
 	if ((err = code_exists(st, h, &exists)) != JG_OK)
 		return err;
 	return exists ? JG_ERR_DENIED : JG_ERR_NOT_FOUND;
+}
+
+enum jg_err
+jg_store_code_set_issued(struct jg_store *st, const char *code, int64_t family_id,
+			 const char *jti, int64_t jti_expires)
+{
+	char h[HASH_HEX];
+	enum jg_err err;
+
+	if (family_id < 0 || (jti != NULL && !ok_name(jti)))
+		return JG_ERR_MALFORMED;
+	if ((err = hash_secret(code, h)) != JG_OK)
+		return err;
+	return code_set_issued(st, h, family_id, jti, jti_expires);
 }
 
 /* ---------------------------------------------------------------- refresh tokens */
@@ -1657,29 +1667,20 @@ family_revoke(struct jg_store *st, int64_t family_id, int64_t now)
 	return change_one(st, s);
 }
 
-enum jg_err
-jg_store_refresh_create(struct jg_store *st, const char *token,
-			const char *client_id, const char *sub, const char *scope,
-			int64_t auth_time, int64_t now, int64_t idle_lifetime,
-			int64_t absolute_lifetime, int64_t *family_id)
+/* Inserts a family and its first token with hash h, inside the caller's
+ * transaction; *family_id is the new family's id. */
+static enum jg_err
+family_create(struct jg_store *st, const char *h, const char *client_id,
+	      const char *sub, const char *scope, int64_t auth_time, int64_t now,
+	      int64_t idle_expires, int64_t absolute_expires, int64_t *family_id)
 {
-	char h[HASH_HEX];
-	int64_t idle_expires, absolute_expires, id = 0;
+	int64_t id = 0;
 	sqlite3_stmt *s;
 	enum jg_err err;
 	bool row = false;
 
-	if (!ok_name(client_id) || !ok_name(sub) || !ok_text(scope) ||
-	    family_id == NULL || idle_lifetime <= 0 || absolute_lifetime <= 0 ||
-	    !add_time(now, idle_lifetime, &idle_expires) ||
-	    !add_time(now, absolute_lifetime, &absolute_expires))
-		return JG_ERR_MALFORMED;
-	if ((err = hash_secret(token, h)) != JG_OK)
-		return err;
-	if ((err = begin(st)) != JG_OK)
-		return err;
 	if ((err = prep(st, S_FAMILY_INSERT, &s)) != JG_OK)
-		goto fail;
+		return err;
 	if (bind_text(s, 1, client_id) && bind_text(s, 2, sub) &&
 	    bind_text(s, 3, scope) && bind_int(s, 4, auth_time) &&
 	    bind_int(s, 5, now) && bind_int(s, 6, absolute_expires))
@@ -1693,9 +1694,97 @@ jg_store_refresh_create(struct jg_store *st, const char *token,
 		err = step_done(s);
 	}
 	finish(s);
-	if (err != JG_OK)
+	if (err == JG_OK)
+		err = token_insert(st, h, id, now, idle_expires);
+	if (err == JG_OK)
+		*family_id = id;
+	return err;
+}
+
+/* Checks the arguments of a new family and hashes its token into h. */
+static enum jg_err
+family_args(const char *token, const char *client_id, const char *sub,
+	    const char *scope, int64_t now, int64_t idle_lifetime,
+	    int64_t absolute_lifetime, char h[HASH_HEX], int64_t *idle_expires,
+	    int64_t *absolute_expires)
+{
+	if (!ok_name(client_id) || !ok_name(sub) || !ok_text(scope) ||
+	    idle_lifetime <= 0 || absolute_lifetime <= 0 ||
+	    !add_time(now, idle_lifetime, idle_expires) ||
+	    !add_time(now, absolute_lifetime, absolute_expires))
+		return JG_ERR_MALFORMED;
+	return hash_secret(token, h);
+}
+
+enum jg_err
+jg_store_refresh_create(struct jg_store *st, const char *token,
+			const char *client_id, const char *sub, const char *scope,
+			int64_t auth_time, int64_t now, int64_t idle_lifetime,
+			int64_t absolute_lifetime, int64_t *family_id)
+{
+	char h[HASH_HEX];
+	int64_t idle_expires, absolute_expires, id = 0;
+	enum jg_err err;
+
+	if (family_id == NULL)
+		return JG_ERR_MALFORMED;
+	if ((err = family_args(token, client_id, sub, scope, now, idle_lifetime,
+			       absolute_lifetime, h, &idle_expires,
+			       &absolute_expires)) != JG_OK)
+		return err;
+	if ((err = begin(st)) != JG_OK)
+		return err;
+	if ((err = family_create(st, h, client_id, sub, scope, auth_time, now,
+				 idle_expires, absolute_expires, &id)) != JG_OK) {
+		rollback(st);
+		return err;
+	}
+	if ((err = commit(st)) != JG_OK)
+		return err;
+	*family_id = id;
+	return JG_OK;
+}
+
+enum jg_err
+jg_store_code_issue(struct jg_store *st, const char *code, const char *token,
+		    const char *client_id, const char *sub, const char *scope,
+		    int64_t auth_time, int64_t now, int64_t idle_lifetime,
+		    int64_t absolute_lifetime, const char *jti,
+		    int64_t jti_expires, int64_t *family_id)
+{
+	char code_h[HASH_HEX], h[HASH_HEX];
+	int64_t idle_expires = 0, absolute_expires = 0, id = 0;
+	enum jg_err err;
+
+	if (family_id == NULL || (jti != NULL && !ok_name(jti)))
+		return JG_ERR_MALFORMED;
+	*family_id = 0;
+	if ((err = hash_secret(code, code_h)) != JG_OK)
+		return err;
+	if (token != NULL &&
+	    (err = family_args(token, client_id, sub, scope, now, idle_lifetime,
+			       absolute_lifetime, h, &idle_expires,
+			       &absolute_expires)) != JG_OK)
+		return err;
+	if ((err = begin(st)) != JG_OK)
+		return err;
+	if (token != NULL &&
+	    (err = family_create(st, h, client_id, sub, scope, auth_time, now,
+				 idle_expires, absolute_expires, &id)) != JG_OK)
 		goto fail;
-	if ((err = token_insert(st, h, id, now, idle_expires)) != JG_OK)
+	err = code_set_issued(st, code_h, id, jti, jti_expires);
+	if (err == JG_ERR_DENIED || err == JG_ERR_NOT_FOUND) {
+		/* Replayed meanwhile (a NOT_FOUND is the code's: the family
+		 * exists): the family stays, revoked, as the record of what
+		 * the lost redemption started. */
+		if (id != 0 && (err = family_revoke(st, id, now)) != JG_OK)
+			goto fail;
+		if ((err = commit(st)) != JG_OK)
+			return err;
+		*family_id = id;
+		return JG_ERR_DENIED;
+	}
+	if (err != JG_OK)
 		goto fail;
 	if ((err = commit(st)) != JG_OK)
 		return err;

@@ -331,6 +331,28 @@ enum jg_err jg_store_refresh_create(struct jg_store *st, const char *token,
 				   int64_t now, int64_t idle_lifetime,
 				   int64_t absolute_lifetime, int64_t *family_id);
 
+/* What a code exchange stores, in one IMMEDIATE transaction (one commit
+ * instead of the two of jg_store_refresh_create and
+ * jg_store_code_set_issued): when token is not NULL, a new family with its
+ * first token as jg_store_refresh_create makes it; then the code, redeemed
+ * by jg_store_code_redeem, records that family (0 without token) and the
+ * access token's jti (NULL for none) with its exp, as
+ * jg_store_code_set_issued.  Either all of it is stored or none.  On
+ * success *family_id is the new family's id (0 without token).  Returns
+ * JG_OK; JG_ERR_NOT_FOUND when the client or the user does not exist;
+ * JG_ERR_DENIED when the code cannot record it (replayed in the meantime,
+ * not redeemed, recorded already, or gone): the new family is then stored
+ * revoked (*family_id is its id), and the caller must revoke the jti and
+ * hand nothing out; JG_ERR_EXISTS when the token is already stored; on any
+ * other error nothing is stored. */
+enum jg_err jg_store_code_issue(struct jg_store *st, const char *code,
+				const char *token, const char *client_id,
+				const char *sub, const char *scope,
+				int64_t auth_time, int64_t now,
+				int64_t idle_lifetime, int64_t absolute_lifetime,
+				const char *jti, int64_t jti_expires,
+				int64_t *family_id);
+
 /* Rotates old_token to new_token in one IMMEDIATE transaction: of any
  * number of processes that present the same token, exactly one gets JG_OK.
  * On success *out (caller frees) describes the new token.  *reuse (when not

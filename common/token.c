@@ -777,31 +777,29 @@ grant_authorization_code(const struct jg_token_ctx *ctx,
 			server_error(resp, "no random refresh token");
 			goto out;
 		}
-		err = jg_store_refresh_create(ctx->store, out.refresh_token,
-					      client->client_id, bound->sub,
-					      bound->scope, bound->auth_time,
-					      req->now, idle_lifetime(ctx, client),
-					      absolute_lifetime(ctx, client),
-					      &out.family_id);
-		if (err == JG_ERR_NOT_FOUND) {
-			bad_request(resp, "invalid_grant",
-				    "the user or client no longer exists");
-			goto out;
-		}
-		if (err != JG_OK) {
-			store_failed(ctx, resp, err, "creating a refresh family");
-			goto out;
-		}
 	}
-	err = jg_store_code_set_issued(ctx->store, code, out.family_id, out.jti,
-				       out.access_exp);
+	/* The refresh family (if any) and the code's record of what it
+	 * issued, in one transaction; for a code replayed meanwhile the
+	 * store revokes the new family in it. */
+	err = jg_store_code_issue(ctx->store, code, out.refresh_token,
+				  client->client_id, bound->sub, bound->scope,
+				  bound->auth_time, req->now,
+				  idle_lifetime(ctx, client),
+				  absolute_lifetime(ctx, client), out.jti,
+				  out.access_exp, &out.family_id);
+	if (err == JG_ERR_NOT_FOUND) {
+		bad_request(resp, "invalid_grant",
+			    "the user or client no longer exists");
+		goto out;
+	}
 	if (err != JG_OK) {
-		/* Replayed meanwhile (or the store failed): what was issued
-		 * must never be handed out. */
-		enum jg_err rev = revoke_issued(ctx, out.family_id, out.jti,
-						out.access_exp, req->now);
+		/* Replayed meanwhile (or the store failed): what was signed
+		 * must never be handed out.  The family is revoked already
+		 * (or was never stored). */
+		enum jg_err rev = revoke_issued(ctx, 0, out.jti, out.access_exp,
+						req->now);
 
-		if (err == JG_ERR_DENIED || err == JG_ERR_NOT_FOUND)
+		if (err == JG_ERR_DENIED)
 			err = rev;
 		if (err == JG_OK)
 			bad_request(resp, "invalid_grant",

@@ -849,6 +849,119 @@ test_codes(void)
 	jg_store_close(st);
 }
 
+/* jg_store_code_issue (common/store.h): the refresh family and the code's
+ * record of what it issued in one transaction, with the outcomes of
+ * jg_store_refresh_create and jg_store_code_set_issued. */
+static void
+test_code_issue(void)
+{
+	struct jg_store *st = open_new(NULL);
+	struct jg_code c = code_for_alice(), *out = NULL;
+	struct jg_code_replay rep;
+	struct jg_refresh *r = NULL;
+	int64_t fam = -1, fam2 = -1;
+	size_t i;
+
+	seed(st);
+	for (i = 0; i < 5; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "code-i%zu", i);
+		CU_ASSERT_EQUAL(jg_store_code_insert(st, name, &c), JG_OK);
+	}
+	/* Invalid arguments store nothing. */
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i0", NULL, NULL, NULL, NULL,
+					    0, T0, 0, 0, "j", T0, NULL), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i0", NULL, NULL, NULL, NULL,
+					    0, T0, 0, 0, "", T0, &fam), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i0", "rt-x", "app", alice_sub,
+					    "openid", 0, T0, 0, 86400, "j", T0, &fam),
+			JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_store_refresh_lookup(st, "rt-x", T0, &r), JG_ERR_NOT_FOUND);
+
+	/* Redeemed: the family, its first token and the record, together. */
+	CU_ASSERT_EQUAL_FATAL(jg_store_code_redeem(st, "code-i0", T0 + 1, &out, NULL), JG_OK);
+	jg_code_free(out);
+	out = NULL;
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i0", "rt-i0", "app", alice_sub,
+					    "openid profile", T0 - 5, T0 + 1, 3600, 86400,
+					    "jti-i0", T0 + 301, &fam), JG_OK);
+	CU_ASSERT(fam > 0);
+	CU_ASSERT_EQUAL_FATAL(jg_store_refresh_lookup(st, "rt-i0", T0 + 2, &r), JG_OK);
+	CU_ASSERT_EQUAL(r->family_id, fam);
+	CU_ASSERT_STRING_EQUAL(r->client_id, "app");
+	CU_ASSERT_STRING_EQUAL(r->sub, alice_sub);
+	CU_ASSERT_STRING_EQUAL(r->scope, "openid profile");
+	CU_ASSERT_EQUAL(r->auth_time, T0 - 5);
+	CU_ASSERT_EQUAL(r->idle_expires, T0 + 1 + 3600);
+	CU_ASSERT_EQUAL(r->absolute_expires, T0 + 1 + 86400);
+	CU_ASSERT(r->active);
+	jg_refresh_free(r);
+	r = NULL;
+	/* Recorded only once; a replay reports what it issued. */
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i0", NULL, NULL, NULL, NULL,
+					    0, T0 + 2, 0, 0, "jti-z", T0, &fam2), JG_ERR_DENIED);
+	CU_ASSERT_EQUAL(fam2, 0);
+	CU_ASSERT_EQUAL(jg_store_code_redeem(st, "code-i0", T0 + 3, &out, &rep), JG_ERR_DENIED);
+	CU_ASSERT_EQUAL(rep.replayed, true);
+	CU_ASSERT_EQUAL(rep.family_id, fam);
+	CU_ASSERT_STRING_EQUAL(rep.jti, "jti-i0");
+	CU_ASSERT_EQUAL(rep.jti_expires, T0 + 301);
+	jg_code_replay_clear(&rep);
+
+	/* Without a refresh token: the record only, family 0. */
+	CU_ASSERT_EQUAL_FATAL(jg_store_code_redeem(st, "code-i1", T0 + 1, &out, NULL), JG_OK);
+	jg_code_free(out);
+	out = NULL;
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i1", NULL, NULL, NULL, NULL,
+					    0, T0 + 1, 0, 0, "jti-i1", T0 + 300, &fam), JG_OK);
+	CU_ASSERT_EQUAL(fam, 0);
+	CU_ASSERT_EQUAL(jg_store_code_redeem(st, "code-i1", T0 + 2, &out, &rep), JG_ERR_DENIED);
+	CU_ASSERT_EQUAL(rep.family_id, 0);
+	CU_ASSERT_STRING_EQUAL(rep.jti, "jti-i1");
+	jg_code_replay_clear(&rep);
+
+	/* An unknown user: nothing stored, the code can still record. */
+	CU_ASSERT_EQUAL_FATAL(jg_store_code_redeem(st, "code-i2", T0 + 1, &out, NULL), JG_OK);
+	jg_code_free(out);
+	out = NULL;
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i2", "rt-i2", "app", "sub-unknown",
+					    "openid", T0, T0 + 1, 3600, 86400, "jti-i2",
+					    T0 + 300, &fam), JG_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(fam, 0);
+	CU_ASSERT_EQUAL(jg_store_refresh_lookup(st, "rt-i2", T0 + 1, &r), JG_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i2", NULL, NULL, NULL, NULL,
+					    0, T0 + 1, 0, 0, "jti-i2", T0 + 300, &fam), JG_OK);
+
+	/* Replayed between redemption and recording: DENIED, and the family
+	 * it started stays, revoked. */
+	CU_ASSERT_EQUAL_FATAL(jg_store_code_redeem(st, "code-i3", T0 + 1, &out, NULL), JG_OK);
+	jg_code_free(out);
+	out = NULL;
+	CU_ASSERT_EQUAL(jg_store_code_redeem(st, "code-i3", T0 + 2, &out, &rep), JG_ERR_DENIED);
+	CU_ASSERT_EQUAL(rep.replayed, true);
+	jg_code_replay_clear(&rep);
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i3", "rt-i3", "app", alice_sub,
+					    "openid", T0, T0 + 3, 3600, 86400, "jti-i3",
+					    T0 + 300, &fam), JG_ERR_DENIED);
+	CU_ASSERT(fam > 0);
+	CU_ASSERT_EQUAL_FATAL(jg_store_refresh_lookup(st, "rt-i3", T0 + 4, &r), JG_OK);
+	CU_ASSERT_EQUAL(r->family_id, fam);
+	CU_ASSERT_EQUAL(r->revoked_at, T0 + 3);
+	CU_ASSERT(!r->active);
+	jg_refresh_free(r);
+	r = NULL;
+
+	/* Not redeemed, or no such code: DENIED as well. */
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-i4", NULL, NULL, NULL, NULL,
+					    0, T0, 0, 0, "j", T0, &fam), JG_ERR_DENIED);
+	CU_ASSERT_EQUAL(jg_store_code_issue(st, "code-none", NULL, NULL, NULL, NULL,
+					    0, T0, 0, 0, "j", T0, &fam), JG_ERR_DENIED);
+	CU_ASSERT_EQUAL(jg_store_code_redeem(st, "code-i4", T0 + 1, &out, NULL), JG_OK);
+	jg_code_free(out);
+	jg_store_close(st);
+}
+
 /* ---------------------------------------------------------------- refresh tokens */
 
 static void
@@ -1834,6 +1947,7 @@ main(void)
 		{ "users", test_users },
 		{ "clients", test_clients },
 		{ "authorization codes", test_codes },
+		{ "authorization codes: family and record in one transaction", test_code_issue },
 		{ "refresh tokens", test_refresh },
 		{ "SSO sessions", test_sessions },
 		{ "user disable: one transaction", test_user_disable },

@@ -521,6 +521,17 @@ if want footprint; then
 		verdict "$prog plain-CGI cold start <= 15 ms" "mean $1 ms, min $2 ms" "${v%% *}"
 	done
 	say ""
+	libs=
+	for prog in resource token authorize; do
+		libs="$libs${libs:+, }$prog.fcgi $(ldd "$B/cgi-bin/$prog.fcgi" | grep -c '=>')"
+	done
+	if ldd "$B/cgi-bin/resource.fcgi" | grep -q libgnutls; then
+		how="GnuTLS, json-c, SQLite and libfcgi shared (configure --enable-static-deps links them in)"
+	else
+		how="GnuTLS, json-c, SQLite and libfcgi linked in (configure --enable-static-deps)"
+	fi
+	say "Shared libraries each program loads (ldd): $libs; $how."
+	say ""
 fi
 
 if [ -s "$WORK/targets.md" ]; then

@@ -1395,6 +1395,17 @@ out:
 	return err;
 }
 
+enum jg_err
+jg_jwk_set_alg(struct jg_jwk *key, enum jg_alg alg)
+{
+	if (key == NULL || alg <= JG_ALG_UNKNOWN || alg >= JG_ALG_COUNT ||
+	    !alg_fits(alg, key->kty, key->curve) ||
+	    (key->alg != JG_ALG_UNKNOWN && key->alg != alg))
+		return JG_ERR_MALFORMED;
+	key->alg = alg;
+	return JG_OK;
+}
+
 struct jg_jwk *
 jg_jwk_public(const struct jg_jwk *key)
 {

@@ -111,6 +111,11 @@ enum jg_err jg_jwk_generate(enum jg_alg alg, unsigned bits, struct jg_jwk **out)
  * string *out (caller frees). */
 enum jg_err jg_jwk_thumbprint(const struct jg_jwk *key, char **out);
 
+/* Sets the key's "alg" (what a JWK's "alg" member would), so that it is used
+ * for alg only.  JG_ERR_MALFORMED, and nothing changed, when alg does not fit
+ * the key's type and curve or the key has another alg already. */
+enum jg_err jg_jwk_set_alg(struct jg_jwk *key, enum jg_alg alg);
+
 /* Returns a new key holding only the public part of key (for oct keys, a
  * copy).  Caller frees. */
 struct jg_jwk *jg_jwk_public(const struct jg_jwk *key);

@@ -565,9 +565,22 @@ load_once(const char *dir, bool verify_only, struct jg_keyring **out, char **err
 			*changed = !same_id(&before, &after);
 			goto out;
 		}
-		err = copy_with_alg(key, k->alg, false, &k->pub);
-		if (err == JG_OK && !verify_only && k->state == JG_KEY_CURRENT)
-			err = copy_with_alg(key, k->alg, true, &k->priv);
+		/* The key read is used as it is (its private part checked
+		 * once, by read_key), with alg set; the public copy is made
+		 * from its public key. */
+		err = jg_jwk_set_alg(key, k->alg);
+		if (err == JG_OK && key->priv != NULL) {
+			k->pub = jg_jwk_public(key);
+			if (k->pub == NULL)
+				err = JG_ERR_SYSTEM;
+			else {
+				k->priv = key;
+				key = NULL;
+			}
+		} else if (err == JG_OK) {
+			k->pub = key;
+			key = NULL;
+		}
 		jg_jwk_free(key);
 		key = NULL;
 		if (err != JG_OK) {

@@ -1327,6 +1327,36 @@ test_cleanup(void)
 	CU_PASS("shared keys freed");
 }
 
+/* jg_jwk_set_alg: only an algorithm of the key's type and curve, and only
+ * the one the key has if it has one. */
+static void
+test_set_alg(void)
+{
+	struct jg_jwk *ec = NULL, *ed = NULL, *pub;
+
+	CU_ASSERT_EQUAL_FATAL(jg_jwk_generate(JG_ALG_ES256, 0, &ec), JG_OK);
+	CU_ASSERT_EQUAL_FATAL(jg_jwk_generate(JG_ALG_EDDSA, 0, &ed), JG_OK);
+	CU_ASSERT_EQUAL(jg_jwk_set_alg(NULL, JG_ALG_ES256), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_jwk_set_alg(ec, JG_ALG_UNKNOWN), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_jwk_set_alg(ec, JG_ALG_COUNT), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_jwk_set_alg(ec, JG_ALG_ES384), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_jwk_set_alg(ec, JG_ALG_RS256), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_jwk_set_alg(ec, JG_ALG_HS256), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(jg_jwk_set_alg(ec, JG_ALG_ES256), JG_OK);
+	CU_ASSERT_EQUAL(ec->alg, JG_ALG_ES256);
+	CU_ASSERT_EQUAL(jg_jwk_set_alg(ed, JG_ALG_ES256), JG_ERR_MALFORMED);
+	CU_ASSERT_EQUAL(ed->alg, JG_ALG_EDDSA);
+	/* A public copy keeps the alg, and so the key serves that alg only. */
+	pub = jg_jwk_public(ec);
+	CU_ASSERT_FATAL(pub != NULL);
+	CU_ASSERT_EQUAL(pub->alg, JG_ALG_ES256);
+	CU_ASSERT(jg_jwk_usable(pub, JG_ALG_ES256, JG_KEYOP_VERIFY));
+	CU_ASSERT(!jg_jwk_usable(pub, JG_ALG_ES384, JG_KEYOP_VERIFY));
+	jg_jwk_free(pub);
+	jg_jwk_free(ec);
+	jg_jwk_free(ed);
+}
+
 int
 main(void)
 {
@@ -1345,6 +1375,7 @@ main(void)
 		{ "PEM refused", test_pem_invalid },
 		{ "key files", test_load_file },
 		{ "public copies", test_public_copy },
+		{ "jg_jwk_set_alg", test_set_alg },
 		{ "cleanup", test_cleanup },
 		{ NULL, NULL },
 	};

@@ -360,6 +360,37 @@ jg_request_init(struct jg_request *req)
 	jg_params_init(&req->env);
 }
 
+/* The string fields of struct jg_request taken from one parameter each;
+ * keep_null: NULL when absent, else "". */
+#define REQ_FIELD(name, field, keep_null) \
+	{ name, sizeof(name) - 1, offsetof(struct jg_request, field), keep_null }
+static const struct {
+	const char *name;
+	size_t len;
+	size_t offset;
+	bool keep_null;
+} req_fields[] = {
+	REQ_FIELD("REQUEST_METHOD", method, false),
+	REQ_FIELD("QUERY_STRING", query, false),
+	REQ_FIELD("REQUEST_URI", request_uri, false),
+	REQ_FIELD("SCRIPT_NAME", script_name, false),
+	REQ_FIELD("PATH_INFO", path_info, false),
+	REQ_FIELD("REMOTE_ADDR", remote_addr, false),
+	REQ_FIELD("HTTP_HOST", host, true),
+	REQ_FIELD("CONTENT_TYPE", content_type, true),
+	REQ_FIELD("HTTP_AUTHORIZATION", authorization, true),
+	REQ_FIELD("HTTP_COOKIE", cookie, true),
+	REQ_FIELD("HTTP_ACCEPT", accept, true),
+	REQ_FIELD("HTTP_ORIGIN", origin, true),
+};
+#undef REQ_FIELD
+
+static char **
+req_field(struct jg_request *req, size_t i)
+{
+	return (char **)(void *)((char *)req + req_fields[i].offset);
+}
+
 /* True when s points into the request's parameter block. */
 static bool
 in_block(const struct jg_request *req, const char *s)
@@ -380,22 +411,14 @@ field_free(const struct jg_request *req, char *s)
 void
 jg_request_clear(struct jg_request *req)
 {
+	size_t i;
+
 	if (req == NULL)
 		return;
 	/* Authorization and Cookie carry credentials; wipe everything alike. */
-	field_free(req, req->method);
+	for (i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++)
+		field_free(req, *req_field(req, i));
 	field_free(req, req->path);
-	field_free(req, req->query);
-	field_free(req, req->request_uri);
-	field_free(req, req->script_name);
-	field_free(req, req->path_info);
-	field_free(req, req->remote_addr);
-	field_free(req, req->host);
-	field_free(req, req->content_type);
-	field_free(req, req->authorization);
-	field_free(req, req->cookie);
-	field_free(req, req->accept);
-	field_free(req, req->origin);
 	if (req->body && !in_block(req, req->body)) {
 		jg_wipe(req->body, req->body_len);
 		free(req->body);
@@ -530,37 +553,6 @@ scan_env(const char *const *envp, struct env_entry *kept, size_t *nkept,
 	}
 	*nkept = n;
 	return failed;
-}
-
-/* The string fields of struct jg_request taken from one parameter each;
- * keep_null: NULL when absent, else "". */
-#define REQ_FIELD(name, field, keep_null) \
-	{ name, sizeof(name) - 1, offsetof(struct jg_request, field), keep_null }
-static const struct {
-	const char *name;
-	size_t len;
-	size_t offset;
-	bool keep_null;
-} req_fields[] = {
-	REQ_FIELD("REQUEST_METHOD", method, false),
-	REQ_FIELD("QUERY_STRING", query, false),
-	REQ_FIELD("REQUEST_URI", request_uri, false),
-	REQ_FIELD("SCRIPT_NAME", script_name, false),
-	REQ_FIELD("PATH_INFO", path_info, false),
-	REQ_FIELD("REMOTE_ADDR", remote_addr, false),
-	REQ_FIELD("HTTP_HOST", host, true),
-	REQ_FIELD("CONTENT_TYPE", content_type, true),
-	REQ_FIELD("HTTP_AUTHORIZATION", authorization, true),
-	REQ_FIELD("HTTP_COOKIE", cookie, true),
-	REQ_FIELD("HTTP_ACCEPT", accept, true),
-	REQ_FIELD("HTTP_ORIGIN", origin, true),
-};
-#undef REQ_FIELD
-
-static char **
-req_field(struct jg_request *req, size_t i)
-{
-	return (char **)(void *)((char *)req + req_fields[i].offset);
 }
 
 /* Copies the kept entries into req->block: env's pairs first, then each

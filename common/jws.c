@@ -511,6 +511,22 @@ member_kind(const char *name)
 	}
 }
 
+/* Sets jws->alg from the header's "alg" value (NULL when it has none):
+ * only an algorithm jwtgate implements; "none" in any case refused. */
+static enum jg_err
+resolve_alg(struct jg_jws *jws, const char *alg, const char **why)
+{
+	if (alg == NULL)
+		return refuse(JG_ERR_MALFORMED, why, "alg missing");
+	jws->alg = jg_alg_from_name(alg);
+	if (alg_info(jws->alg) != NULL)
+		return JG_OK;
+	jws->alg = JG_ALG_UNKNOWN;
+	if (strcasecmp(alg, "none") == 0)
+		return refuse(JG_ERR_DENIED, why, "alg none refused");
+	return refuse(JG_ERR_DENIED, why, "alg unknown");
+}
+
 /* Applies the header rules; on success fills jws->alg, kid and typ. */
 static enum jg_err
 check_header(struct jg_jws *jws, const char **why)
@@ -545,15 +561,7 @@ check_header(struct jg_jws *jws, const char **why)
 			break;
 		}
 	}
-	if (alg == NULL)
-		return refuse(JG_ERR_MALFORMED, why, "alg missing");
-	jws->alg = jg_alg_from_name(alg);
-	if (alg_info(jws->alg) != NULL)
-		return JG_OK;
-	jws->alg = JG_ALG_UNKNOWN;
-	if (strcasecmp(alg, "none") == 0)
-		return refuse(JG_ERR_DENIED, why, "alg none refused");
-	return refuse(JG_ERR_DENIED, why, "alg unknown");
+	return resolve_alg(jws, alg, why);
 }
 
 /* ------------------------------------------------- the plain-header scan */
@@ -695,13 +703,7 @@ check_plain_header(const struct span *names, const struct span *vals,
 		return refuse(JG_ERR_MALFORMED, why, "alg missing");
 	memcpy(alg, a->p, a->n);
 	alg[a->n] = '\0';
-	jws->alg = jg_alg_from_name(alg);
-	if (alg_info(jws->alg) != NULL)
-		return JG_OK;
-	jws->alg = JG_ALG_UNKNOWN;
-	if (strcasecmp(alg, "none") == 0)
-		return refuse(JG_ERR_DENIED, why, "alg none refused");
-	return refuse(JG_ERR_DENIED, why, "alg unknown");
+	return resolve_alg(jws, alg, why);
 }
 
 /* Copies n bytes to *at as a C string and returns it; *at moves on. */

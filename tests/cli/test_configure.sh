@@ -6,7 +6,10 @@
 #     missing (a pkg-config wrapper that denies it), and libfcgi's header
 #     and library through their autoconf cache variables;
 #   - --enable-werror and --enable-sanitizers (ASan + UBSan) reach the
-#     compiler flags of the generated Makefile, and are off by default.
+#     compiler flags of the generated Makefile, and are off by default;
+#   - --enable-static-deps links GnuTLS, SQLite and json-c into the
+#     programs from their archives: resource.fcgi is built that way, loads
+#     none of them as a shared library and answers as a plain CGI script.
 # To keep it quick, the compiler probes are taken from the build tree's
 # config.log ("Cache variables"), without the dependency results.
 #
@@ -131,6 +134,30 @@ check "without --enable-werror: no -Werror" \
 	"$(mkvar "$dir" JG_WARN_CFLAGS | grep -cw -- '-Werror')" -eq 0
 check "without --enable-sanitizers: no sanitizer flags" \
 	test -z "$(mkvar "$dir" JG_SAN_CFLAGS)"
+
+check "without --enable-static-deps: the programs link GnuTLS shared" \
+	grep -qw -- '-lgnutls' <<<"$(mkvar "$dir" JG_CGI_DEPS)"
+
+# --enable-static-deps: GnuTLS and the rest linked into the programs; one of
+# them is built and run as a plain CGI script (unconfigured: a clean 500).
+run_configure JG_DENY=none -- --enable-static-deps
+check "configure --enable-static-deps: exit 0 (got $rc)" test "$rc" -eq 0
+check "--enable-static-deps: the archives of GnuTLS, SQLite and json-c" \
+	test "$(mkvar "$dir" JG_CGI_DEPS | tr ' ' '\n' |
+		grep -cE '/lib(gnutls|sqlite3|json-c)\.a$')" -eq 3
+if [ "$rc" -eq 0 ] && make -j2 -C "$dir" cgi-bin/resource.fcgi >"$tmp/out" 2>"$tmp/err"; then
+	built=0
+else
+	built=1
+fi
+check "--enable-static-deps: cgi-bin/resource.fcgi builds" test "$built" -eq 0
+check "--enable-static-deps: resource.fcgi loads no shared GnuTLS, SQLite or json-c" \
+	test "$built" -eq 0 -a "$(ldd "$dir/cgi-bin/resource.fcgi" |
+		grep -cE 'lib(gnutls|sqlite3|json-c)\.so')" -eq 0
+check "--enable-static-deps: resource.fcgi answers as a plain CGI script" \
+	test "$built" -eq 0 -a "$(JWTGATE_CONF=$tmp/none GATEWAY_INTERFACE=CGI/1.1 \
+		REQUEST_METHOD=GET REQUEST_URI=/api/me "$dir/cgi-bin/resource.fcgi" \
+		</dev/null 2>/dev/null | head -1 | tr -d '\r')" = "Status: 500 Internal Server Error"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -449,10 +449,9 @@ refuse(enum jg_err err, const char **why, const char *reason)
 	return err;
 }
 
-/* Reads a string member value: it must be a JSON string without NUL of at
- * most max bytes. */
+/* Reads a string member value: it must be a JSON string without NUL. */
 static bool
-header_string(struct json_object *val, size_t max, const char **out)
+header_string(struct json_object *val, const char **out)
 {
 	const char *s;
 	int n;
@@ -462,8 +461,7 @@ header_string(struct json_object *val, size_t max, const char **out)
 	s = json_object_get_string(val);
 	n = json_object_get_string_len(val);
 	/* A NUL inside would make the C string say something else. */
-	if (s == NULL || n < 0 || (size_t)n > max ||
-	    memchr(s, '\0', (size_t)n) != NULL)
+	if (s == NULL || n < 0 || memchr(s, '\0', (size_t)n) != NULL)
 		return false;
 	*out = s;
 	return true;
@@ -527,39 +525,63 @@ resolve_alg(struct jg_jws *jws, const char *alg, const char **why)
 	return refuse(JG_ERR_DENIED, why, "alg unknown");
 }
 
+/* The rule for one header member of kind whose value is a JSON string
+ * without NUL of len bytes (is_string false for any other value): JG_OK to
+ * go on, else the refusal.  Both header readers apply it, member by member
+ * in header order, so they refuse the same headers for the same reason. */
+static enum jg_err
+member_rule(enum member kind, bool is_string, size_t len, const char **why)
+{
+	switch (kind) {
+	case MEMBER_ALG:
+		if (!is_string || len > 32)
+			return refuse(JG_ERR_MALFORMED, why, "alg is not a string");
+		break;
+	case MEMBER_KID:
+		if (!is_string || len > MAX_KID)
+			return refuse(JG_ERR_MALFORMED, why,
+				      "kid is not a short string");
+		break;
+	case MEMBER_TYP:
+		if (!is_string || len > MAX_TYP)
+			return refuse(JG_ERR_MALFORMED, why,
+				      "typ is not a short string");
+		break;
+	case MEMBER_CRIT:
+		/* No extension is understood, so any crit (and a malformed
+		 * one alike) makes the token unusable. */
+		return refuse(JG_ERR_DENIED, why, "crit not supported");
+	case MEMBER_KEYREF:
+		return refuse(JG_ERR_DENIED, why,
+			      "header key references not trusted");
+	case MEMBER_OTHER:
+		break;
+	}
+	return JG_OK;
+}
+
 /* Applies the header rules; on success fills jws->alg, kid and typ. */
 static enum jg_err
 check_header(struct jg_jws *jws, const char **why)
 {
-	const char *alg = NULL;
+	const char *alg = NULL, *s;
+	enum member kind;
+	enum jg_err err;
+	bool is_string;
 
 	json_object_object_foreach(jws->header, name, val) {
-		switch (member_kind(name)) {
-		case MEMBER_ALG:
-			if (!header_string(val, 32, &alg))
-				return refuse(JG_ERR_MALFORMED, why,
-					      "alg is not a string");
-			break;
-		case MEMBER_KID:
-			if (!header_string(val, MAX_KID, &jws->kid))
-				return refuse(JG_ERR_MALFORMED, why,
-					      "kid is not a short string");
-			break;
-		case MEMBER_TYP:
-			if (!header_string(val, MAX_TYP, &jws->typ))
-				return refuse(JG_ERR_MALFORMED, why,
-					      "typ is not a short string");
-			break;
-		case MEMBER_CRIT:
-			/* No extension is understood, so any crit (and a
-			 * malformed one alike) makes the token unusable. */
-			return refuse(JG_ERR_DENIED, why, "crit not supported");
-		case MEMBER_KEYREF:
-			return refuse(JG_ERR_DENIED, why,
-				      "header key references not trusted");
-		case MEMBER_OTHER:
-			break;
-		}
+		kind = member_kind(name);
+		s = NULL;
+		is_string = header_string(val, &s);
+		err = member_rule(kind, is_string, is_string ? strlen(s) : 0, why);
+		if (err != JG_OK)
+			return err;
+		if (kind == MEMBER_ALG)
+			alg = s;
+		else if (kind == MEMBER_KID)
+			jws->kid = s;
+		else if (kind == MEMBER_TYP)
+			jws->typ = s;
 	}
 	return resolve_alg(jws, alg, why);
 }
@@ -660,6 +682,8 @@ check_plain_header(const struct span *names, const struct span *vals,
 {
 	char alg[33], name[5];
 	const struct span *a = NULL;
+	enum member kind;
+	enum jg_err err;
 	size_t i;
 
 	kid->p = typ->p = NULL;
@@ -671,33 +695,16 @@ check_plain_header(const struct span *names, const struct span *vals,
 			continue;
 		memcpy(name, names[i].p, names[i].n);
 		name[names[i].n] = '\0';
-		switch (member_kind(name)) {
-		case MEMBER_ALG:
-			if (vals[i].n > 32)
-				return refuse(JG_ERR_MALFORMED, why,
-					      "alg is not a string");
+		kind = member_kind(name);
+		err = member_rule(kind, true, vals[i].n, why);
+		if (err != JG_OK)
+			return err;
+		if (kind == MEMBER_ALG)
 			a = &vals[i];
-			break;
-		case MEMBER_KID:
-			if (vals[i].n > MAX_KID)
-				return refuse(JG_ERR_MALFORMED, why,
-					      "kid is not a short string");
+		else if (kind == MEMBER_KID)
 			*kid = vals[i];
-			break;
-		case MEMBER_TYP:
-			if (vals[i].n > MAX_TYP)
-				return refuse(JG_ERR_MALFORMED, why,
-					      "typ is not a short string");
+		else if (kind == MEMBER_TYP)
 			*typ = vals[i];
-			break;
-		case MEMBER_CRIT:
-			return refuse(JG_ERR_DENIED, why, "crit not supported");
-		case MEMBER_KEYREF:
-			return refuse(JG_ERR_DENIED, why,
-				      "header key references not trusted");
-		case MEMBER_OTHER:
-			break;
-		}
 	}
 	if (a == NULL)
 		return refuse(JG_ERR_MALFORMED, why, "alg missing");

@@ -160,7 +160,111 @@ decode(const unsigned char *table, const unsigned char *in, size_t len,
 	return (bad & BAD) == 0;
 }
 
-/* decode for the base64url alphabet, whole groups through url_placed. */
+/* ------------------------------------------------ the AVX2 decoder (x86-64)
+ *
+ * 32 characters at a time.  Each byte c is checked by its two nibbles: the
+ * high nibble picks one of six classes (a bit in hi_class), the low nibble
+ * gives the classes in which it is not a base64url character (lo_invalid);
+ * c is valid when the two share no bit.
+ *   class  high nibble  valid low nibbles
+ *   0x01   2            D ('-')
+ *   0x02   3            0-9
+ *   0x04   4, 6         1-F ('A'-'O', 'a'-'o')
+ *   0x08   5            0-A, F ('P'-'Z', '_')
+ *   0x10   7            0-A ('p'-'z')
+ *   0x20   0, 1, 8-F    none
+ * The 6-bit value is c plus an offset chosen by the high nibble, except for
+ * '_', which gets 33 more than the rest of its row.  Four values a b c d
+ * are then merged into a<<18|b<<12|c<<6|d by two multiply-adds, and a byte
+ * shuffle writes each group's three bytes in order. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(JG_NO_VECTOR)
+#include <immintrin.h>
+#define JG_B64_AVX2 1
+
+/* The same 16 bytes in both 128-bit lanes (shuffles work per lane). */
+#define LANES2(...) __VA_ARGS__, __VA_ARGS__
+
+/* Decodes len characters, a multiple of four and at least 32, into out
+ * (len / 4 * 3 bytes).  A last part shorter than 32 characters is decoded
+ * by a block that overlaps the one before; it writes the same bytes again.
+ * Returns false when a character is outside the alphabet. */
+__attribute__((target("avx2"))) static bool
+decode_url_avx2(const unsigned char *in, size_t len, unsigned char *out)
+{
+	const __m256i lo_invalid = _mm256_setr_epi8(LANES2(
+		0x25, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21,
+		0x21, 0x21, 0x23, 0x3b, 0x3b, 0x3a, 0x3b, 0x33));
+	const __m256i hi_class = _mm256_setr_epi8(LANES2(
+		0x20, 0x20, 0x01, 0x02, 0x04, 0x08, 0x04, 0x10,
+		0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x20));
+	const __m256i offset = _mm256_setr_epi8(LANES2(
+		0, 0, 17, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0));
+	const __m256i nibble = _mm256_set1_epi8(0x0f);
+	const __m256i underscore = _mm256_set1_epi8('_');
+	const __m256i underscore_fix = _mm256_set1_epi8(33);
+	const __m256i merge_pairs = _mm256_set1_epi32(0x01400140);
+	const __m256i merge_quads = _mm256_set1_epi32(0x00011000);
+	const __m256i order = _mm256_setr_epi8(LANES2(
+		2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1));
+	const __m256i pack = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+	__m256i wrong = _mm256_setzero_si256(), c, hi, add, v;
+	size_t i = 0;
+
+	for (;;) {
+		c = _mm256_loadu_si256((const __m256i *)(const void *)(in + i));
+		hi = _mm256_and_si256(_mm256_srli_epi32(c, 4), nibble);
+		wrong = _mm256_or_si256(wrong, _mm256_and_si256(
+			_mm256_shuffle_epi8(lo_invalid,
+					    _mm256_and_si256(c, nibble)),
+			_mm256_shuffle_epi8(hi_class, hi)));
+		add = _mm256_add_epi8(_mm256_shuffle_epi8(offset, hi),
+				      _mm256_and_si256(underscore_fix,
+						       _mm256_cmpeq_epi8(c, underscore)));
+		v = _mm256_add_epi8(c, add);
+		v = _mm256_maddubs_epi16(v, merge_pairs);
+		v = _mm256_madd_epi16(v, merge_quads);
+		v = _mm256_shuffle_epi8(v, order);
+		v = _mm256_permutevar8x32_epi32(v, pack);
+		_mm_storeu_si128((__m128i *)(void *)(out + i / 4 * 3),
+				 _mm256_castsi256_si128(v));
+		_mm_storel_epi64((__m128i *)(void *)(out + i / 4 * 3 + 16),
+				 _mm256_extracti128_si256(v, 1));
+		if (i + 32 == len)
+			break;
+		i += 32;
+		if (len - i < 32)
+			i = len - 32;
+	}
+	return _mm256_testz_si256(wrong, wrong) != 0;
+}
+#endif
+
+/* 1 when decode_url may use the AVX2 decoder: the CPU has it and
+ * jg_b64url_vector has not turned it off; -1 until first asked.  Read and
+ * written atomically: threads may decode at the same time. */
+static int use_avx2 = -1;
+
+int
+jg_b64url_vector(int on)
+{
+#ifdef JG_B64_AVX2
+	int v = __atomic_load_n(&use_avx2, __ATOMIC_RELAXED);
+
+	if (on < 0 && v >= 0)
+		return v;
+	v = (on != 0 && __builtin_cpu_supports("avx2")) ? 1 : 0;
+	__atomic_store_n(&use_avx2, v, __ATOMIC_RELAXED);
+	return v;
+#else
+	(void)on;
+	(void)use_avx2;
+	return 0;
+#endif
+}
+
+/* decode for the base64url alphabet: whole groups through the AVX2 decoder
+ * where there is one and at least 32 characters, else through url_placed;
+ * the last two or three characters through decode. */
 static bool
 decode_url(const unsigned char *in, size_t len, unsigned char *out)
 {
@@ -169,6 +273,14 @@ decode_url(const unsigned char *in, size_t len, unsigned char *out)
 
 	if (rem == 1)
 		return false;
+#ifdef JG_B64_AVX2
+	if (len - rem >= 32 && jg_b64url_vector(-1) > 0) {
+		i = len - rem;
+		if (!decode_url_avx2(in, i, out))
+			return false;
+		out += i / 4 * 3;
+	}
+#endif
 	for (; len - i >= 4; i += 4) {
 		x = url_placed[0][in[i]] | url_placed[1][in[i + 1]] |
 		    url_placed[2][in[i + 2]] | url_placed[3][in[i + 3]];

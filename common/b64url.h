@@ -31,6 +31,13 @@ enum jg_err jg_b64url_decode_into(const char *in, size_t len,
 enum jg_err jg_b64url_decode(const char *in, size_t len,
 			     unsigned char **out, size_t *outlen);
 
+/* Whether the base64url decoder uses the CPU's vector unit (AVX2 on
+ * x86-64; otherwise there is none and this returns 0).  on < 0 asks; 0 turns
+ * it off and 1 back on where the CPU has it.  Returns 1 when it is in use.
+ * Both decoders give the same answer for every input; tests compare them
+ * through this switch.  Not thread-safe to change while decoding. */
+int jg_b64url_vector(int on);
+
 /* Standard base64 (RFC 4648 section 4, with padding) for PEM bodies and
  * HTTP Basic credentials.  Same ownership and error rules as above; the
  * decoder accepts no white space. */

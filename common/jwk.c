@@ -92,12 +92,21 @@ jg_alg_name(enum jg_alg alg)
 enum jg_alg
 jg_alg_from_name(const char *name)
 {
-	unsigned i;
-
 	if (name == NULL)
 		return JG_ALG_UNKNOWN;
+	return jg_alg_from_bytes(name, strlen(name));
+}
+
+enum jg_alg
+jg_alg_from_bytes(const char *name, size_t n)
+{
+	unsigned i;
+
+	if (name == NULL || n == 0)
+		return JG_ALG_UNKNOWN;
 	for (i = JG_ALG_UNKNOWN + 1; i < JG_ALG_COUNT; i++)
-		if (strcmp(algs[i].name, name) == 0)
+		if (algs[i].name[0] == name[0] && strlen(algs[i].name) == n &&
+		    memcmp(algs[i].name, name, n) == 0)
 			return (enum jg_alg)i;
 	return JG_ALG_UNKNOWN;
 }
@@ -452,32 +461,47 @@ build_curve(struct jg_jwk *key, const struct curve_info *ci,
 	return JG_OK;
 }
 
-/* Keys the HMAC states of an oct key once.  A state is kept only when GnuTLS
- * can copy it (gnutls_hmac_copy is optional for a MAC backend); without one,
- * jws.c keys a fresh HMAC per operation. */
+/* Keys the HMAC states of an oct key once.  jws.c reuses a state in place:
+ * gnutls_hmac_output gives the tag and returns the state to the keyed one.
+ * A state is kept only when two messages in a row, through it, give the tags
+ * a freshly keyed HMAC gives; otherwise jws.c keys one per operation. */
 static void
 keyed_hmac_states(struct jg_jwk *key)
 {
 	static const gnutls_mac_algorithm_t macs[3] = {
 		GNUTLS_MAC_SHA256, GNUTLS_MAC_SHA384, GNUTLS_MAC_SHA512
 	};
-	gnutls_hmac_hd_t probe;
-	size_t i;
+	static const char probe[2][12] = { "jwtgate-one", "jwtgate-two" };
+	unsigned char got[64], want[64];
+	size_t i, m, n;
+	bool same;
 
 	for (i = 0; i < 3; i++) {
 		key->hmac[i] = NULL;
+		key->hmac_busy[i] = 0;
 		if (gnutls_hmac_init(&key->hmac[i], macs[i], key->secret,
 				     key->secret_len) < 0) {
 			key->hmac[i] = NULL;
 			continue;
 		}
-		probe = gnutls_hmac_copy(key->hmac[i]);
-		if (probe == NULL) {
+		n = gnutls_hmac_get_len(macs[i]);
+		same = n > 0 && n <= sizeof(got);
+		for (m = 0; same && m < 2; m++) {
+			same = gnutls_hmac(key->hmac[i], probe[m],
+					   sizeof(probe[m])) >= 0;
+			gnutls_hmac_output(key->hmac[i], got);
+			same = same && gnutls_hmac_fast(macs[i], key->secret,
+							key->secret_len,
+							probe[m], sizeof(probe[m]),
+							want) >= 0 &&
+			       memcmp(got, want, n) == 0;
+		}
+		jg_wipe(got, sizeof(got));
+		jg_wipe(want, sizeof(want));
+		if (!same) {
 			gnutls_hmac_deinit(key->hmac[i], NULL);
 			key->hmac[i] = NULL;
-			continue;
 		}
-		gnutls_hmac_deinit(probe, NULL);
 	}
 }
 

@@ -26,6 +26,8 @@ const char *jg_alg_name(enum jg_alg alg);
 /* Returns the algorithm with exactly this name (case-sensitive, as RFC 7515
  * requires), or JG_ALG_UNKNOWN; "none" is unknown. */
 enum jg_alg jg_alg_from_name(const char *name);
+/* The same for the n bytes at name (no NUL needed). */
+enum jg_alg jg_alg_from_bytes(const char *name, size_t n);
 /* Digest size in bytes of the algorithm's hash (32, 48, 64; 64 for EdDSA). */
 size_t jg_alg_hash_len(enum jg_alg alg);
 
@@ -55,9 +57,13 @@ struct jg_jwk {
 	unsigned char *secret;	/* oct keys only; wiped on free */
 	size_t secret_len;
 	/* oct keys: HMAC-SHA-256, -384 and -512 already keyed with secret, so
-	 * that a signature or check copies the state instead of hashing the
-	 * key pads again; NULL where GnuTLS could not make or copy one. */
+	 * that a signature or check does not hash the key pads again; NULL
+	 * where GnuTLS could not make one that resets to the keyed state.
+	 * jws.c uses a state in place while it holds hmac_busy[i] (taken
+	 * atomically), and a freshly keyed HMAC when another thread holds
+	 * it. */
 	gnutls_hmac_hd_t hmac[3];
+	int hmac_busy[3];
 };
 
 /* Imports a JWK from a json-c object.  Supports RSA (modulus of at least

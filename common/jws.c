@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <strings.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
@@ -191,21 +192,24 @@ static bool
 hmac_tag(const struct jg_jwk *key, const struct alg_info *ai,
 	 const void *data, size_t len, unsigned char *tag)
 {
-	gnutls_hmac_hd_t h = NULL;
 	size_t i = ai->mac == GNUTLS_MAC_SHA256 ? 0 :
 		   ai->mac == GNUTLS_MAC_SHA384 ? 1 : 2;
+	/* The flag is the key's only mutable part (jwk.h). */
+	int *busy = (int *)(uintptr_t)&key->hmac_busy[i];
+	bool ok;
 
-	if (key->hmac[i] != NULL)
-		h = gnutls_hmac_copy(key->hmac[i]);
-	if (h == NULL)
-		return gnutls_hmac_fast(ai->mac, key->secret, key->secret_len,
-					data, len, tag) >= 0;
-	if (gnutls_hmac(h, data, len) < 0) {
-		gnutls_hmac_deinit(h, NULL);
-		return false;
+	if (key->hmac[i] != NULL &&
+	    __atomic_exchange_n(busy, 1, __ATOMIC_ACQUIRE) == 0) {
+		ok = gnutls_hmac(key->hmac[i], data, len) >= 0;
+		/* Also on failure: this returns the state to the keyed one. */
+		gnutls_hmac_output(key->hmac[i], tag);
+		__atomic_store_n(busy, 0, __ATOMIC_RELEASE);
+		return ok;
 	}
-	gnutls_hmac_deinit(h, tag);
-	return true;
+	/* No state, or another thread is using it (copying it now would
+	 * copy a half-updated state). */
+	return gnutls_hmac_fast(ai->mac, key->secret, key->secret_len, data,
+				len, tag) >= 0;
 }
 
 /* Signs with a key already found usable; *sig is allocated with malloc. */
@@ -477,18 +481,22 @@ enum member {
 	MEMBER_KEYREF		/* jwk, jku, x5u, x5c */
 };
 
-/* Returns true when name is exactly the three-letter word w; inline
- * byte compares, as this runs for every header member. */
+/* Returns true when the three bytes at name are the word w. */
 static bool
 is3(const char *name, const char *w)
 {
-	return name[0] == w[0] && name[1] == w[1] && name[2] == w[2] &&
-	       name[3] == '\0';
+	return name[0] == w[0] && name[1] == w[1] && name[2] == w[2];
 }
 
+/* The kind of the member named by the n bytes at name; inline byte
+ * compares, as this runs for every header member. */
 static enum member
-member_kind(const char *name)
+member_kind(const char *name, size_t n)
 {
+	if (n == 4)
+		return memcmp(name, "crit", 4) == 0 ? MEMBER_CRIT : MEMBER_OTHER;
+	if (n != 3)
+		return MEMBER_OTHER;
 	switch (name[0]) {
 	case 'a':
 		return is3(name, "alg") ? MEMBER_ALG : MEMBER_OTHER;
@@ -496,8 +504,6 @@ member_kind(const char *name)
 		return is3(name, "kid") ? MEMBER_KID : MEMBER_OTHER;
 	case 't':
 		return is3(name, "typ") ? MEMBER_TYP : MEMBER_OTHER;
-	case 'c':
-		return strcmp(name, "crit") == 0 ? MEMBER_CRIT : MEMBER_OTHER;
 	case 'j':
 		return is3(name, "jwk") || is3(name, "jku") ?
 		       MEMBER_KEYREF : MEMBER_OTHER;
@@ -509,18 +515,19 @@ member_kind(const char *name)
 	}
 }
 
-/* Sets jws->alg from the header's "alg" value (NULL when it has none):
- * only an algorithm jwtgate implements; "none" in any case refused. */
+/* Sets jws->alg from the header's "alg" value, the n bytes at alg (NULL
+ * when it has none): only an algorithm jwtgate implements; "none" in any
+ * case refused. */
 static enum jg_err
-resolve_alg(struct jg_jws *jws, const char *alg, const char **why)
+resolve_alg(struct jg_jws *jws, const char *alg, size_t n, const char **why)
 {
 	if (alg == NULL)
 		return refuse(JG_ERR_MALFORMED, why, "alg missing");
-	jws->alg = jg_alg_from_name(alg);
+	jws->alg = jg_alg_from_bytes(alg, n);
 	if (alg_info(jws->alg) != NULL)
 		return JG_OK;
 	jws->alg = JG_ALG_UNKNOWN;
-	if (strcasecmp(alg, "none") == 0)
+	if (n == 4 && strncasecmp(alg, "none", 4) == 0)
 		return refuse(JG_ERR_DENIED, why, "alg none refused");
 	return refuse(JG_ERR_DENIED, why, "alg unknown");
 }
@@ -565,25 +572,29 @@ static enum jg_err
 check_header(struct jg_jws *jws, const char **why)
 {
 	const char *alg = NULL, *s;
+	size_t alglen = 0, len;
 	enum member kind;
 	enum jg_err err;
 	bool is_string;
 
 	json_object_object_foreach(jws->header, name, val) {
-		kind = member_kind(name);
+		kind = member_kind(name, strlen(name));
 		s = NULL;
 		is_string = header_string(val, &s);
-		err = member_rule(kind, is_string, is_string ? strlen(s) : 0, why);
+		len = is_string ? strlen(s) : 0;
+		err = member_rule(kind, is_string, len, why);
 		if (err != JG_OK)
 			return err;
-		if (kind == MEMBER_ALG)
+		if (kind == MEMBER_ALG) {
 			alg = s;
+			alglen = len;
+		}
 		else if (kind == MEMBER_KID)
 			jws->kid = s;
 		else if (kind == MEMBER_TYP)
 			jws->typ = s;
 	}
-	return resolve_alg(jws, alg, why);
+	return resolve_alg(jws, alg, alglen, why);
 }
 
 /* ------------------------------------------------- the plain-header scan */
@@ -609,6 +620,16 @@ plain_space(const unsigned char *p, const unsigned char *end)
 	return p;
 }
 
+/* 1 for the bytes a plain string may hold: 0x20 to 0x7e but '"' and '\'. */
+#define PLAIN1(c) ((c) >= 0x20 && (c) <= 0x7e && (c) != '"' && (c) != '\\')
+#define PLAIN4(c) PLAIN1(c), PLAIN1((c) + 1), PLAIN1((c) + 2), PLAIN1((c) + 3)
+#define PLAIN16(c) PLAIN4(c), PLAIN4((c) + 4), PLAIN4((c) + 8), PLAIN4((c) + 12)
+#define PLAIN64(c) PLAIN16(c), PLAIN16((c) + 16), PLAIN16((c) + 32), \
+	PLAIN16((c) + 48)
+static const unsigned char plain_byte[256] = {
+	PLAIN64(0), PLAIN64(64), PLAIN64(128), PLAIN64(192)
+};
+
 /* A JSON string of bytes 0x20 to 0x7e without '"' or '\'; *p is at the
  * opening quote and ends after the closing one. */
 static bool
@@ -620,12 +641,9 @@ plain_string(const unsigned char **p, const unsigned char *end,
 	if (q == end || *q != '"')
 		return false;
 	out->p = ++q;
-	while (q < end && *q != '"') {
-		if (*q < 0x20 || *q > 0x7e || *q == '\\')
-			return false;
+	while (q < end && plain_byte[*q])
 		q++;
-	}
-	if (q == end)
+	if (q == end || *q != '"')
 		return false;
 	out->n = (size_t)(q - out->p);
 	*p = q + 1;
@@ -657,7 +675,10 @@ plain_header(const unsigned char *h, size_t n, struct span *names,
 			return 0;
 		for (i = 0; i < count; i++)
 			if (names[i].n == names[count].n &&
-			    memcmp(names[i].p, names[count].p, names[i].n) == 0)
+			    (names[i].n == 0 ||
+			     (names[i].p[0] == names[count].p[0] &&
+			      memcmp(names[i].p, names[count].p,
+				     names[i].n) == 0)))
 				return 0;
 		count++;
 		p = plain_space(p, end);
@@ -680,7 +701,6 @@ check_plain_header(const struct span *names, const struct span *vals,
 		   size_t count, struct jg_jws *jws, struct span *kid,
 		   struct span *typ, const char **why)
 {
-	char alg[33], name[5];
 	const struct span *a = NULL;
 	enum member kind;
 	enum jg_err err;
@@ -689,13 +709,7 @@ check_plain_header(const struct span *names, const struct span *vals,
 	kid->p = typ->p = NULL;
 	kid->n = typ->n = 0;
 	for (i = 0; i < count; i++) {
-		/* member_kind needs a C string; longer names are no member
-		 * it knows. */
-		if (names[i].n >= sizeof(name))
-			continue;
-		memcpy(name, names[i].p, names[i].n);
-		name[names[i].n] = '\0';
-		kind = member_kind(name);
+		kind = member_kind((const char *)names[i].p, names[i].n);
 		err = member_rule(kind, true, vals[i].n, why);
 		if (err != JG_OK)
 			return err;
@@ -708,9 +722,7 @@ check_plain_header(const struct span *names, const struct span *vals,
 	}
 	if (a == NULL)
 		return refuse(JG_ERR_MALFORMED, why, "alg missing");
-	memcpy(alg, a->p, a->n);
-	alg[a->n] = '\0';
-	return resolve_alg(jws, alg, why);
+	return resolve_alg(jws, (const char *)a->p, a->n, why);
 }
 
 /* Copies n bytes to *at as a C string and returns it; *at moves on. */
@@ -725,18 +737,57 @@ put_string(char **at, const void *p, size_t n)
 	return s;
 }
 
+/* The last plain header this thread accepted, by its encoded text: tokens
+ * from one issuer carry the same header byte for byte, so the next token
+ * skips decoding and reading it.  Only a header that passed
+ * check_plain_header is kept; what is kept is a function of the encoded
+ * text alone (no key, no caller's choice enters it). */
+#define MEMO_TEXT 256		/* longest encoded header kept */
+#define MEMO_NONE SIZE_MAX	/* no kid or typ */
+
+struct header_memo {
+	size_t hlen;		/* 0 when empty */
+	size_t n;		/* decoded length */
+	enum jg_alg alg;
+	size_t kid_off, kid_n, typ_off, typ_n;	/* into hdr */
+	char text[MEMO_TEXT];
+	unsigned char hdr[MEMO_TEXT / 4 * 3];
+};
+
+static __thread struct header_memo memo;
+
+static void
+remember_header(const char *text, size_t hlen, const unsigned char *hdr,
+		size_t n, enum jg_alg alg, const struct span *kid,
+		const struct span *typ)
+{
+	if (hlen > MEMO_TEXT || n > sizeof(memo.hdr))
+		return;
+	memcpy(memo.text, text, hlen);
+	memcpy(memo.hdr, hdr, n);
+	memo.n = n;
+	memo.alg = alg;
+	memo.kid_off = kid->p ? (size_t)(kid->p - hdr) : MEMO_NONE;
+	memo.kid_n = kid->n;
+	memo.typ_off = typ->p ? (size_t)(typ->p - hdr) : MEMO_NONE;
+	memo.typ_n = typ->n;
+	memo.hlen = hlen;
+}
+
 /* The decoder both public functions share.  On success *out is new; plain
- * says whether a plain header may skip the strict parser. */
+ * says whether a plain header may skip the strict parser (and the memo). */
 static enum jg_err
 decode(const char *token, size_t len, bool plain, struct jg_jws **out,
        struct parsed *p, const char **why)
 {
 	const char *dot1, *dot2, *pay, *sig;
 	unsigned char hbuf[MAX_HEADER_BYTES];
+	const unsigned char *hdr = hbuf;
 	struct span names[PLAIN_MEMBERS], vals[PLAIN_MEMBERS];
 	struct span kid = { NULL, 0 }, typ = { NULL, 0 };
 	size_t hlen, plen, slen, n, cap, count = 0, extra = 0;
 	struct jg_jws *jws = NULL;
+	bool known = false;
 	char *at;
 	enum jg_err err;
 
@@ -767,10 +818,27 @@ decode(const char *token, size_t len, bool plain, struct jg_jws **out,
 
 	/* Header first, so a refused "alg" (even "none" with an empty
 	 * signature) is reported as such. */
-	if (jg_b64url_decode_into(token, hlen, hbuf, sizeof(hbuf), &n) != JG_OK)
-		return refuse(JG_ERR_MALFORMED, why, "header not base64url");
-	if (plain)
-		count = plain_header(hbuf, n, names, vals);
+	if (plain && memo.hlen == hlen && memcmp(memo.text, token, hlen) == 0) {
+		known = true;
+		hdr = memo.hdr;
+		n = memo.n;
+		count = 1;
+		if (memo.kid_off != MEMO_NONE) {
+			kid.p = memo.hdr + memo.kid_off;
+			kid.n = memo.kid_n;
+		}
+		if (memo.typ_off != MEMO_NONE) {
+			typ.p = memo.hdr + memo.typ_off;
+			typ.n = memo.typ_n;
+		}
+	} else {
+		if (jg_b64url_decode_into(token, hlen, hbuf, sizeof(hbuf),
+					  &n) != JG_OK)
+			return refuse(JG_ERR_MALFORMED, why,
+				      "header not base64url");
+		if (plain)
+			count = plain_header(hbuf, n, names, vals);
+	}
 	/* One allocation: the struct, the payload and, for a plain header,
 	 * its text (for jg_jws_header) and the kid and typ strings, each
 	 * shorter than the header. */
@@ -781,12 +849,18 @@ decode(const char *token, size_t len, bool plain, struct jg_jws **out,
 	memset(jws, 0, sizeof(*jws));
 	jws->payload = (unsigned char *)(jws + 1);
 	if (count > 0) {
-		err = check_plain_header(names, vals, count, jws, &kid, &typ,
-					 why);
-		if (err != JG_OK)
-			goto fail;
+		if (known) {
+			jws->alg = memo.alg;
+		} else {
+			err = check_plain_header(names, vals, count, jws, &kid,
+						 &typ, why);
+			if (err != JG_OK)
+				goto fail;
+			remember_header(token, hlen, hbuf, n, jws->alg, &kid,
+					&typ);
+		}
 		at = (char *)jws->payload + cap + 1;
-		jws->header_text = put_string(&at, hbuf, n);
+		jws->header_text = put_string(&at, hdr, n);
 		jws->header_len = n;
 		if (kid.p != NULL)
 			jws->kid = put_string(&at, kid.p, kid.n);

@@ -364,6 +364,115 @@ test_every_bad_byte(void)
 	CU_ASSERT_PTR_NULL(out);
 }
 
+/* Decodes len characters at in with the vector decoder on and off (where
+ * the CPU has one): both must give the same answer and the same bytes.
+ * Returns the answer. */
+static enum jg_err
+decode_both(const char *in, size_t len)
+{
+	unsigned char a[256], b[256];
+	size_t alen = 0, blen = 0;
+	enum jg_err ea, eb;
+
+	jg_b64url_vector(1);
+	ea = jg_b64url_decode_into(in, len, a, sizeof(a), &alen);
+	jg_b64url_vector(0);
+	eb = jg_b64url_decode_into(in, len, b, sizeof(b), &blen);
+	jg_b64url_vector(1);
+	CU_ASSERT_EQUAL(ea, eb);
+	if (ea == JG_OK && eb == JG_OK) {
+		CU_ASSERT_EQUAL(alen, blen);
+		CU_ASSERT(alen == blen && memcmp(a, b, alen) == 0);
+	}
+	return ea;
+}
+
+/* The AVX2 decoder (b64url.c) against the scalar one: every length up to
+ * 200 (whole 32-character blocks, the overlapping last block and the two or
+ * three characters after it), every byte value at every position of a
+ * 99-character text, every last character of texts whose length is 2 or 3
+ * mod 4, and random texts over the alphabet plus bytes outside it. */
+static void
+test_vector_decoder(void)
+{
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	static const char mixed[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+		".=+/ \n@[`{:\x7f\x80\xff";
+	unsigned char bytes[150], out[160];
+	char text[256], *enc;
+	size_t len, pos, i, outlen;
+	unsigned c, seed = 12345, accepted;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+	/* On x86-64 the vector decoder is there whenever the CPU has AVX2,
+	 * and it is the default. */
+	CU_ASSERT_EQUAL(jg_b64url_vector(-1),
+			__builtin_cpu_supports("avx2") ? 1 : 0);
+#endif
+	for (i = 0; i < sizeof(bytes); i++)
+		bytes[i] = (unsigned char)(i * 89 + 7);
+	for (len = 0; len < sizeof(bytes); len++) {
+		enc = jg_b64url_encode(bytes, len);
+		CU_ASSERT_EQUAL(decode_both(enc, strlen(enc)), JG_OK);
+		CU_ASSERT_EQUAL(jg_b64url_decode_into(enc, strlen(enc), out,
+						      sizeof(out), &outlen), JG_OK);
+		CU_ASSERT(outlen == len && memcmp(out, bytes, len) == 0);
+		free(enc);
+	}
+	/* Lengths 0 to 200, 1 mod 4 included (refused by both). */
+	memset(text, 'Q', sizeof(text));
+	for (len = 0; len <= 200; len++)
+		CU_ASSERT_EQUAL(decode_both(text, len) == JG_OK, len % 4 != 1);
+
+	for (c = 0; c < 256; c++) {
+		bool good = c != 0 && strchr(alphabet, (int)c) != NULL;
+
+		accepted = 0;
+		for (pos = 0; pos < 99; pos++) {
+			memset(text, 'w', 99);
+			/* 'w' is 48: a last character of 'w' leaves no
+			 * unused bits only at a whole group, so end in 'A'. */
+			text[98] = 'A';
+			text[pos] = (char)c;
+			if (decode_both(text, 99) == JG_OK)
+				accepted++;
+		}
+		/* At position 98 only characters whose low two bits are
+		 * zero are valid (99 is 3 mod 4). */
+		if (!good) {
+			CU_ASSERT_EQUAL(accepted, 0);
+		} else {
+			CU_ASSERT(accepted == 98 || accepted == 99);
+		}
+	}
+	/* The unused bits of the last character, at 34 and 35 characters
+	 * (one AVX2 block, then 2 or 3 characters). */
+	for (len = 34; len <= 35; len++) {
+		accepted = 0;
+		for (i = 0; i < 64; i++) {
+			memset(text, 'g', len);
+			text[len - 1] = alphabet[i];
+			if (decode_both(text, len) == JG_OK)
+				accepted++;
+		}
+		CU_ASSERT_EQUAL(accepted, len == 34 ? 4 : 16);
+	}
+	/* Random texts: mostly alphabet, now and then another byte. */
+	for (i = 0; i < 20000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 8) % 180;
+		for (pos = 0; pos < len; pos++) {
+			seed = seed * 1103515245u + 12345u;
+			text[pos] = (seed >> 16) % 97 == 0 ?
+				    mixed[(seed >> 8) % (sizeof(mixed) - 1)] :
+				    alphabet[(seed >> 8) % 64];
+		}
+		decode_both(text, len);
+	}
+}
+
 int
 main(void)
 {
@@ -377,6 +486,7 @@ main(void)
 		{ "encode_into and encoded_len", test_encode_into },
 		{ "round trip lengths 0..100", test_round_trip },
 		{ "every byte outside the alphabets", test_every_bad_byte },
+		{ "the vector decoder agrees with the scalar one", test_vector_decoder },
 		{ NULL, NULL }
 	};
 

@@ -2,9 +2,11 @@
  * round trips for every algorithm. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gnutls/crypto.h>
 
 #include "testutil.h"
 #include "b64url.h"
@@ -1237,6 +1239,11 @@ same_both_ways(const char *header, enum jg_err want)
 	enum jg_err ef, es;
 	bool plain = false;
 
+	/* Twice: the second time an accepted plain header comes from the
+	 * thread's memo of the last header (jws.c), and must read the same. */
+	ef = jg_jws_decode(token, strlen(token), &fast, &why_fast);
+	jg_jws_free(fast);
+	fast = NULL;
 	ef = jg_jws_decode(token, strlen(token), &fast, &why_fast);
 	es = jg_jws_decode_strict(token, strlen(token), &strict, &why_strict);
 	CU_ASSERT_EQUAL(ef, want);
@@ -1350,6 +1357,178 @@ test_plain_header_scan(void)
 	}
 }
 
+/* Decodes token and checks its alg, kid, typ, header text and payload. */
+static void
+decoded_as(const char *token, enum jg_alg alg, const char *kid,
+	   const char *typ, const char *header, const char *payload)
+{
+	struct jg_jws *jws = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(jg_jws_decode(token, strlen(token), &jws, NULL),
+			      JG_OK);
+	CU_ASSERT_EQUAL(jws->alg, alg);
+	CU_ASSERT((jws->kid == NULL) == (kid == NULL));
+	if (jws->kid != NULL && kid != NULL)
+		CU_ASSERT_STRING_EQUAL(jws->kid, kid);
+	CU_ASSERT((jws->typ == NULL) == (typ == NULL));
+	if (jws->typ != NULL && typ != NULL)
+		CU_ASSERT_STRING_EQUAL(jws->typ, typ);
+	CU_ASSERT(jws->header_text != NULL &&
+		  jws->header_len == strlen(header) &&
+		  memcmp(jws->header_text, header, jws->header_len) == 0);
+	CU_ASSERT(jws->payload_len == strlen(payload) &&
+		  memcmp(jws->payload, payload, jws->payload_len) == 0);
+	jg_jws_free(jws);
+}
+
+/* The memo of the last accepted plain header (jws.c): tokens that share a
+ * header read it from there, a different header (even of the same length,
+ * or one byte apart) is read anew, a refused header is never kept, and the
+ * strict decoder never uses it. */
+static void
+test_header_memo(void)
+{
+	static const char h1[] = "{\"alg\":\"HS256\",\"kid\":\"k1\",\"typ\":\"at+jwt\"}";
+	static const char h2[] = "{\"alg\":\"HS256\",\"kid\":\"k2\",\"typ\":\"at+jwt\"}";
+	static const char h3[] = "{\"alg\":\"ES256\",\"kid\":\"k1\"}";
+	static const char crit[] = "{\"alg\":\"HS256\",\"crit\":\"b64\"}";
+	char *t1a = compact(h1, "{\"n\":1}", "AAAA");
+	char *t1b = compact(h1, "{\"n\":22}", "AAAA");
+	char *t2 = compact(h2, "{\"n\":3}", "AAAA");
+	char *t3 = compact(h3, "{}", "AAAA");
+	char *tc = compact(crit, "{}", "AAAA");
+	char big[400], kid[260], *tbig;
+	struct jg_jws *jws = NULL;
+	const char *why = NULL;
+	int round;
+
+	for (round = 0; round < 2; round++) {
+		decoded_as(t1a, JG_ALG_HS256, "k1", "at+jwt", h1, "{\"n\":1}");
+		decoded_as(t1b, JG_ALG_HS256, "k1", "at+jwt", h1, "{\"n\":22}");
+		decoded_as(t1b, JG_ALG_HS256, "k1", "at+jwt", h1, "{\"n\":22}");
+		decoded_as(t2, JG_ALG_HS256, "k2", "at+jwt", h2, "{\"n\":3}");
+		decoded_as(t1a, JG_ALG_HS256, "k1", "at+jwt", h1, "{\"n\":1}");
+		decoded_as(t3, JG_ALG_ES256, "k1", NULL, h3, "{}");
+		decoded_as(t3, JG_ALG_ES256, "k1", NULL, h3, "{}");
+		/* A refused header, twice, then the last good one again. */
+		CU_ASSERT_EQUAL(jg_jws_decode(tc, strlen(tc), &jws, &why),
+				JG_ERR_DENIED);
+		CU_ASSERT(jws == NULL && why != NULL &&
+			  strcmp(why, "crit not supported") == 0);
+		CU_ASSERT_EQUAL(jg_jws_decode(tc, strlen(tc), &jws, &why),
+				JG_ERR_DENIED);
+		decoded_as(t3, JG_ALG_ES256, "k1", NULL, h3, "{}");
+		/* The strict decoder parses the header every time. */
+		CU_ASSERT_EQUAL(jg_jws_decode_strict(t3, strlen(t3), &jws, NULL),
+				JG_OK);
+		CU_ASSERT(jws != NULL && jws->header != NULL &&
+			  jws->header_text == NULL);
+		jg_jws_free(jws);
+		jws = NULL;
+	}
+	/* A header longer than the memo keeps is read every time. */
+	snprintf(kid, sizeof(kid), "%0250d", 7);
+	snprintf(big, sizeof(big), "{\"alg\":\"ES256\",\"kid\":\"%s\"}", kid);
+	tbig = compact(big, "{}", "AAAA");
+	decoded_as(tbig, JG_ALG_ES256, kid, NULL, big, "{}");
+	CU_ASSERT_EQUAL(jg_jws_decode(tbig, strlen(tbig), &jws, NULL), JG_OK);
+	CU_ASSERT(jws != NULL && strlen(jws->kid) == 250);
+	jg_jws_free(jws);
+	free(tbig);
+	free(t1a);
+	free(t1b);
+	free(t2);
+	free(t3);
+	free(tc);
+}
+
+/* Two threads verify HS256 tokens with the same key (whose keyed HMAC state
+ * one of them holds at a time; the other keys a fresh HMAC) and decode
+ * headers of their own (each thread has its own header memo): every good
+ * token passes with its own typ, every bad tag fails. */
+struct thread_job {
+	const struct jg_jwks *set;
+	const char *good, *bad, *typ;
+	unsigned failures;
+};
+
+static void *
+verify_many(void *arg)
+{
+	static const enum jg_alg hs256 = JG_ALG_HS256;
+	struct thread_job *job = arg;
+	struct jg_jws *jws;
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		jws = NULL;
+		if (jg_jws_verify(job->good, strlen(job->good), job->set, &hs256,
+				  1, &jws, NULL) != JG_OK || jws->typ == NULL ||
+		    strcmp(jws->typ, job->typ) != 0)
+			job->failures++;
+		jg_jws_free(jws);
+		jws = NULL;
+		if (jg_jws_verify(job->bad, strlen(job->bad), job->set, &hs256,
+				  1, &jws, NULL) != JG_ERR_DENIED || jws != NULL)
+			job->failures++;
+	}
+	return NULL;
+}
+
+static void
+test_threads(void)
+{
+	static const char *const typs[2] = { "thread-a", "thread-b" };
+	struct jg_jwk *key = NULL;
+	struct jg_jwks *set = jg_jwks_new();
+	struct thread_job jobs[2];
+	pthread_t th[2];
+	char *good[2], *bad[2], *hdr, *h, *input, *t;
+	unsigned char tag[32];
+	size_t i, n;
+
+	CU_ASSERT_FATAL(jg_jwk_generate(JG_ALG_HS256, 0, &key) == JG_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(key->kid);
+	jg_jwks_add(set, key);
+	for (i = 0; i < 2; i++) {
+		/* Tagged here with gnutls_hmac_fast, not through jws.c. */
+		hdr = jg_xasprintf("{\"alg\":\"HS256\",\"kid\":\"%s\","
+				   "\"typ\":\"%s\"}", key->kid, typs[i]);
+		h = jg_b64url_encode(hdr, strlen(hdr));
+		input = jg_xasprintf("%s.eyJzdWIiOiJ4In0", h);
+		CU_ASSERT_FATAL(gnutls_hmac_fast(GNUTLS_MAC_SHA256, key->secret,
+						 key->secret_len, input,
+						 strlen(input), tag) >= 0);
+		t = jg_b64url_encode(tag, sizeof(tag));
+		good[i] = jg_xasprintf("%s.%s", input, t);
+		free(t);
+		tag[5] ^= 1;
+		t = jg_b64url_encode(tag, sizeof(tag));
+		bad[i] = jg_xasprintf("%s.%s", input, t);
+		free(t);
+		free(input);
+		free(h);
+		free(hdr);
+		jobs[i].set = set;
+		jobs[i].good = good[i];
+		jobs[i].bad = bad[i];
+		jobs[i].typ = typs[i];
+		jobs[i].failures = 0;
+	}
+	for (i = 0; i < 2; i++)
+		CU_ASSERT_FATAL(pthread_create(&th[i], NULL, verify_many,
+					       &jobs[i]) == 0);
+	for (n = 0; n < 2; n++)
+		pthread_join(th[n], NULL);
+	CU_ASSERT_EQUAL(jobs[0].failures, 0);
+	CU_ASSERT_EQUAL(jobs[1].failures, 0);
+	for (i = 0; i < 2; i++) {
+		free(good[i]);
+		free(bad[i]);
+	}
+	jg_jwks_free(set);
+}
+
 static const struct jg_test tests[] = {
 	{ "RFC 7515 A.1 HS256", test_rfc7515_a1_hs256 },
 	{ "RFC 7515 A.2 RS256", test_rfc7515_a2_rs256 },
@@ -1368,6 +1547,8 @@ static const struct jg_test tests[] = {
 	{ "decode fields and bounds", test_decode_fields_and_bounds },
 	{ "plain-header scan agrees with the strict parser", test_plain_header_scan },
 	{ "key selection by kid, attempt bound", test_key_selection },
+	{ "header memo", test_header_memo },
+	{ "threads: HMAC state and header memo", test_threads },
 	{ NULL, NULL }
 };
 

@@ -218,6 +218,9 @@ fastcgi.server = (
   "/min" => (( "bin-path" => "$B/bench/min_fcgi", "socket" => "$WORK/min.sock",
     "max-procs" => 1, "check-local" => "disable",
     "bin-environment" => ( "MIN_FCGI_BODY" => "$BODY" ) )),
+  "/plainclose" => (( "bin-path" => "$B/bench/min_fcgi", "socket" => "$WORK/minplain.sock",
+    "max-procs" => 1, "check-local" => "disable",
+    "bin-environment" => ( "MIN_FCGI_BODY" => "$BODY", "MIN_FCGI_PLAIN_CLOSE" => "1" ) )),
   "/api/" => (( "bin-path" => "$B/cgi-bin/resource.fcgi", "socket" => "$WORK/api.sock",
     "max-procs" => 1, "check-local" => "disable",
     "bin-environment" => ( "JWTGATE_CONF" => "$conf" ) )),
@@ -318,15 +321,18 @@ if want http; then
 	say ""
 	warm "$URL/static/me.json"
 	warm "$URL/min"
+	warm "$URL/plainclose"
 	warm -H "Authorization: Bearer $RS" "$URL/api/me"
 	warm -H "Authorization: Bearer $RS" "$URL/private/me.json"
 	minp=$(fcgi_pid min_fcgi min.sock)
+	minplainp=$(fcgi_pid min_fcgi minplain.sock)
 	api=$(fcgi_pid resource.fcgi api.sock)
 	gate=$(fcgi_pid resource.fcgi gate.sock)
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
 		CPU_PID=$LT_PID run_wrk static "$URL/static/me.json"
 		CPU_PID=$minp run_wrk min "$URL/min"
+		CPU_PID=$minplainp run_wrk minplain "$URL/plainclose"
 		CPU_PID=$api run_wrk me_rs -H "Authorization: Bearer $RS" "$URL/api/me"
 		CPU_PID=$api run_wrk me_es -H "Authorization: Bearer $ES" "$URL/api/me"
 		CPU_PID=$gate run_wrk gate -H "Authorization: Bearer $RS" "$URL/private/me.json"
@@ -338,6 +344,7 @@ if want http; then
 	say "| case | requests/s | of the libfcgi ceiling | unexpected answers | p50 | p99 | CPU µs/request |"
 	say "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for c in "static:static file (lighttpd ceiling)" "min:minimal libfcgi responder (FastCGI ceiling)" \
+		"minplain:the same, closing as jwtgate does (no lingering close after a whole request)" \
 		"me_rs:resource.fcgi /api/me, RS256 token" "me_es:resource.fcgi /api/me, ES256 token" \
 		"gate:authorizer (RS256 token) + static file" "notoken:/api/me without a token (401)"; do
 		n=${c%%:*}
@@ -366,7 +373,14 @@ if want http; then
 		say "- ${rest%:*}: $(pct "$r" "$min") of the minimal responder (target >= $target%): $v; unexpected answers: $b"
 		verdict "${rest%:*}: >= $target% of the minimal libfcgi responder" "$(pct "$r" "$min")" "$v"
 	done
-	for n in static min me_rs me_es gate notoken; do
+	set -- $(res minplain)
+	say ""
+	say "jwtgate's programs end a FastCGI connection with a plain close when the"
+	say "web server has sent the whole request and none of it is unread, where"
+	say "libfcgi lingers (shutdown, then a wait for the web server's close)."
+	say "Against a minimal responder that closes the same way (the third row):"
+	say "/api/me RS256 $(pct "$rate_me_rs" "$1"), ES256 $(pct "$rate_me_es" "$1"), gate $(pct "$rate_gate" "$1")."
+	for n in static min minplain me_rs me_es gate notoken; do
 		eval "b=\$bad_$n"
 		if [ "$b" -eq 0 ]; then v=met; else v=MISSED; fi
 		verdict "HTTP $n: no unexpected status" "$b" "$v"

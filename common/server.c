@@ -4,12 +4,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -148,46 +151,100 @@ fcgx_put(void *dst, const char *data, size_t len)
 	return FCGX_PutStr(data, (int)len, out) == (int)len;
 }
 
-/* Set by the stop signals.  The one mutable global here: a signal handler
- * has no other way to report. */
+/* Set by the stop signals.  The mutable globals here: a signal handler has
+ * no other way to report.  stop_pipe's write end gets a byte on each stop
+ * signal, so that a wait for the next connection cannot miss one. */
 static volatile sig_atomic_t stop_requested;
+static int stop_pipe[2] = { -1, -1 };
 
 static void
 stop_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	stop_requested = 1;
-	/* Only sets libfcgi's flag (a volatile int): async-signal-safe.  It
-	 * makes FCGX_Accept_r return instead of accepting again. */
+	/* libfcgi's flag (a volatile int) and write(2): async-signal-safe. */
 	FCGX_ShutdownPending();
+	if (stop_pipe[1] >= 0 && write(stop_pipe[1], "", 1) < 0) {
+		/* Full pipe: a byte is already waiting. */
+	}
+	errno = saved;
 }
 
-static void
-signal_mask(int how)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(how, &set, NULL);
-}
-
-static void
+/* The stop signals set the flag and write to stop_pipe.  SA_RESTART: a
+ * signal during a request does not cut short its reads and writes (the
+ * answer is written whole); the loop looks at the flag between requests,
+ * and the wait for a connection watches the pipe. */
+static bool
 install_stop_handlers(void)
 {
 	struct sigaction sa;
 
-	/* FCGX_Init installed its own handler for SIGTERM and SIGUSR1; make
-	 * sure all three set the flag and interrupt accept (no SA_RESTART). */
+	if (pipe(stop_pipe) != 0) {
+		stop_pipe[0] = stop_pipe[1] = -1;
+		return false;
+	}
+	if (fcntl(stop_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) != 0 ||
+	    fcntl(stop_pipe[0], F_SETFD, FD_CLOEXEC) != 0 ||
+	    fcntl(stop_pipe[1], F_SETFD, FD_CLOEXEC) != 0)
+		return false;
+	/* FCGX_Init installed its own handler for SIGTERM and SIGUSR1. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = stop_signal;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	return true;
+}
+
+/* Waits until the listening socket has a connection or a stop signal came;
+ * false on an error of poll itself. */
+static bool
+wait_for_connection(int sock)
+{
+	struct pollfd fds[2];
+
+	fds[0].fd = sock;
+	fds[0].events = POLLIN;
+	fds[1].fd = stop_pipe[0];
+	fds[1].events = POLLIN;
+	fds[0].revents = fds[1].revents = 0;
+	return poll(fds, 2, -1) >= 0 || errno == EINTR;
+}
+
+/* True when the web server has sent all of request r and nothing of it
+ * waits unread: libfcgi has read FCGI_STDIN to its end (for a request with
+ * a body, http.c reads one byte past CONTENT_LENGTH, which gets there) and
+ * the kernel holds no more input.  For a request without a body the end
+ * of FCGI_STDIN is looked for here, with the socket non-blocking for that
+ * one read, so that a web server that has not sent it yet is never waited
+ * for (libfcgi usually has it in its buffer already: web servers send it
+ * with the parameters).  A body left unread answers false. */
+static bool
+request_complete(FCGX_Request *r)
+{
+	const char *cl;
+	int n = -1, c;
+
+	if (r->ipcFd <= 0)
+		return false;
+	if (FCGX_HasSeenEOF(r->in) != EOF) {
+		cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+		if (cl != NULL && cl[0] != '\0' && strcmp(cl, "0") != 0)
+			return false;
+		/* An accepted socket has no other file status flag set. */
+		if (fcntl(r->ipcFd, F_SETFL, O_NONBLOCK) != 0)
+			return false;
+		c = FCGX_GetChar(r->in);
+		if (fcntl(r->ipcFd, F_SETFL, 0) != 0 || c != EOF ||
+		    FCGX_HasSeenEOF(r->in) != EOF || FCGX_GetError(r->in) != 0)
+			return false;
+	}
+	return ioctl(r->ipcFd, FIONREAD, &n) == 0 && n == 0;
 }
 
 static enum jg_err
@@ -197,22 +254,43 @@ fcgi_loop(const struct jg_server_handler *h, const struct jg_server_opts *o,
 	FCGX_Request r;
 	struct jg_response resp;
 	unsigned long served = 0;
+	int flags;
+	bool failed = false;
 
 	if (FCGX_InitRequest(&r, sock, 0) != 0) {
 		jg_log(JG_LOG_ERROR, "FCGX_InitRequest failed");
 		return JG_ERR_SYSTEM;
 	}
-	install_stop_handlers();
-	for (;;) {
+	/* The listening socket does not block: accept takes a waiting
+	 * connection or says there is none, and only then does the loop wait
+	 * in poll, with the stop pipe beside the socket.  (Processes sharing
+	 * one socket, as under spawn-fcgi -F, all run this same loop.)  No
+	 * signal mask changes per request. */
+	flags = fcntl(sock, F_GETFL);
+	if (flags < 0 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0 ||
+	    !install_stop_handlers()) {
+		jg_log(JG_LOG_ERROR, "preparing the FastCGI socket failed: %s",
+		       strerror(errno));
+		FCGX_Free(&r, 1);
+		return JG_ERR_SYSTEM;
+	}
+	while (!stop_requested) {
 		struct jg_body_source body;
 		enum jg_role role;
 		int rc;
 
-		signal_mask(SIG_UNBLOCK);
 		rc = FCGX_Accept_r(&r);
-		signal_mask(SIG_BLOCK);
-		if (rc < 0)
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR) {
+			if (!wait_for_connection(sock)) {
+				failed = true;
+				break;
+			}
+			continue;
+		}
+		if (rc < 0) {
+			failed = !stop_requested;
 			break;
+		}
 		body.read = fcgx_read;
 		body.ctx = r.in;
 		body.has_end = true;
@@ -229,14 +307,24 @@ fcgi_loop(const struct jg_server_handler *h, const struct jg_server_opts *o,
 		if (!emit(&resp, fcgx_put, r.out))
 			jg_log(JG_LOG_INFO, "the answer could not be written (the client went away?)");
 		jg_response_clear(&resp);
-		/* Finish while the stop signals are blocked: the answer is
-		 * flushed whole before a shutdown is looked at. */
+		/* libfcgi ends a connection with a lingering close: shutdown,
+		 * then wait for the web server to close its side and read
+		 * whatever it still sends, so that a close with unread input
+		 * cannot reset the connection before the web server has read
+		 * the answer.  When the web server has sent the whole request
+		 * and none of it is left unread, a plain close is as safe and
+		 * saves the wait (a sleep and a wake-up per request).  A
+		 * request whose body was not read to its end still lingers. */
+		if (request_complete(&r))
+			FCGX_Detach(&r);
+		/* The answer is flushed whole before the stop flag is looked
+		 * at again (SA_RESTART keeps a signal from cutting it). */
 		FCGX_Finish_r(&r);
+		FCGX_Attach(&r);
 		served++;
 	}
-	signal_mask(SIG_UNBLOCK);
 	FCGX_Free(&r, 1);
-	if (!stop_requested) {
+	if (failed) {
 		jg_log(JG_LOG_ERROR, "accepting a FastCGI connection failed after %lu "
 		       "requests", served);
 		return JG_ERR_SYSTEM;

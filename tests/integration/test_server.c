@@ -8,8 +8,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -603,6 +606,163 @@ test_standalone_tcp(void)
 	check_standalone("/standalone-tcp", t.standalone_tcp, NULL);
 }
 
+/* ------------------------------------------------ the end of a connection */
+
+/* Appends one FastCGI record (request id 1) of type with n bytes. */
+static size_t
+fcgi_record(unsigned char *buf, size_t at, int type, const void *data, size_t n)
+{
+	buf[at] = 1;
+	buf[at + 1] = (unsigned char)type;
+	buf[at + 2] = 0;
+	buf[at + 3] = 1;
+	buf[at + 4] = (unsigned char)(n >> 8);
+	buf[at + 5] = (unsigned char)n;
+	buf[at + 6] = 0;
+	buf[at + 7] = 0;
+	if (n > 0)
+		memcpy(buf + at + 8, data, n);
+	return at + 8 + n;
+}
+
+/* Appends a name-value pair (both shorter than 128 bytes). */
+static size_t
+fcgi_pair(unsigned char *buf, size_t at, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+
+	buf[at] = (unsigned char)nl;
+	buf[at + 1] = (unsigned char)vl;
+	memcpy(buf + at + 2, name, nl);
+	memcpy(buf + at + 2 + nl, value, vl);
+	return at + 2 + nl + vl;
+}
+
+/* Sends one responder request to the standalone program's Unix socket:
+ * method, CONTENT_LENGTH content_length (NULL: none) and body_sent bytes
+ * of body ('a'), with the end of FCGI_STDIN when end_stdin.  Reads the
+ * answer to its FCGI_END_REQUEST and then to the program's end of the
+ * stream.  Returns the connection, still open on this side, or -1. */
+static int
+raw_request(const char *method, const char *content_length, size_t body_sent,
+	    bool end_stdin, int *app_status)
+{
+	static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+	unsigned char req[4096], params[1024], body[1000], in[8192];
+	struct sockaddr_un sa;
+	size_t at = 0, pn = 0, have = 0, pos, len;
+	bool ended = false;
+	ssize_t n;
+	int fd;
+
+	*app_status = -1;
+	pn = fcgi_pair(params, pn, "REQUEST_METHOD", method);
+	pn = fcgi_pair(params, pn, "REQUEST_URI", "/standalone-unix/x");
+	pn = fcgi_pair(params, pn, "SCRIPT_NAME", "/standalone-unix");
+	pn = fcgi_pair(params, pn, "PATH_INFO", "/x");
+	pn = fcgi_pair(params, pn, "QUERY_STRING", "");
+	pn = fcgi_pair(params, pn, "SERVER_PROTOCOL", "HTTP/1.1");
+	pn = fcgi_pair(params, pn, "SERVER_NAME", "127.0.0.1");
+	pn = fcgi_pair(params, pn, "SERVER_PORT", "80");
+	pn = fcgi_pair(params, pn, "REMOTE_ADDR", "127.0.0.1");
+	pn = fcgi_pair(params, pn, "HTTP_HOST", "127.0.0.1");
+	if (content_length != NULL) {
+		pn = fcgi_pair(params, pn, "CONTENT_LENGTH", content_length);
+		pn = fcgi_pair(params, pn, "CONTENT_TYPE", "text/plain");
+	}
+	at = fcgi_record(req, at, 1, begin, sizeof(begin));
+	at = fcgi_record(req, at, 4, params, pn);
+	at = fcgi_record(req, at, 4, NULL, 0);
+	memset(body, 'a', sizeof(body));
+	if (body_sent > 0)
+		at = fcgi_record(req, at, 5, body, body_sent);
+	if (end_stdin)
+		at = fcgi_record(req, at, 5, NULL, 0);
+
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", t.unix_socket);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    send(fd, req, at, MSG_NOSIGNAL) != (ssize_t)at) {
+		close(fd);
+		return -1;
+	}
+	/* Records until FCGI_END_REQUEST (type 3), then the end of stream. */
+	for (;;) {
+		n = recv(fd, in + have, sizeof(in) - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		for (pos = 0; !ended && have - pos >= 8; pos += 8 + len + in[pos + 6]) {
+			len = (size_t)in[pos + 4] << 8 | in[pos + 5];
+			if (have - pos < 8 + len + in[pos + 6])
+				break;
+			if (in[pos + 1] == 3 && len >= 4) {
+				*app_status = in[pos + 8] << 24 | in[pos + 9] << 16 |
+					      in[pos + 10] << 8 | in[pos + 11];
+				ended = true;
+			}
+		}
+		if (have == sizeof(in))
+			break;
+	}
+	if (!ended || n != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* How a program ends a FastCGI connection (server.c): a plain close when
+ * the web server has sent the whole request (FCGI_STDIN ended) and none of
+ * it is unread, else libfcgi's lingering close, which keeps reading after
+ * its shutdown.  Seen from this side after the end of the
+ * stream: a plain close has closed the socket (a write fails), a lingering
+ * close still takes what is sent. */
+static void
+test_connection_end(void)
+{
+	int fd, status;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t.lt);
+	/* A GET: nothing more to come, a plain close. */
+	fd = raw_request("GET", NULL, 0, true, &status);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(status, 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(send(fd, "x", 1, MSG_NOSIGNAL), -1);
+	CU_ASSERT_EQUAL(errno, EPIPE);
+	close(fd);
+	/* A GET whose FCGI_STDIN has not ended yet: not waited for, and the
+	 * program lingers (the web server may still send it). */
+	fd = raw_request("GET", NULL, 0, false, &status);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_EQUAL(send(fd, "more", 4, MSG_NOSIGNAL), 4);
+	close(fd);
+	/* A POST whose body was read to the end: a plain close. */
+	fd = raw_request("POST", "10", 10, true, &status);
+	CU_ASSERT_FATAL(fd >= 0);
+	errno = 0;
+	CU_ASSERT_EQUAL(send(fd, "x", 1, MSG_NOSIGNAL), -1);
+	CU_ASSERT_EQUAL(errno, EPIPE);
+	close(fd);
+	/* A body over the limit, refused unread: the program lingers and
+	 * still reads what the web server sends. */
+	fd = raw_request("POST", "100000000", 1000, false, &status);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(send(fd, "more", 4, MSG_NOSIGNAL), 4);
+	close(fd);
+	/* The program serves on. */
+	fd = raw_request("GET", NULL, 0, true, &status);
+	CU_ASSERT(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void
 test_listen_refused(void)
 {
@@ -771,6 +931,7 @@ main(void)
 		{ "raw request", test_raw_request },
 		{ "lighttpd authorizer mode", test_authorizer },
 		{ "plain CGI", test_plain_cgi },
+		{ "the end of a FastCGI connection", test_connection_end },
 		{ "standalone on a Unix socket, SIGTERM", test_standalone_unix },
 		{ "standalone on loopback TCP, SIGTERM", test_standalone_tcp },
 		{ "--listen refuses other addresses", test_listen_refused },

@@ -32,10 +32,11 @@ complete(FCGX_Request *r)
 		if (fcntl(r->ipcFd, F_SETFL, O_NONBLOCK) != 0)
 			return 0;
 		c = FCGX_GetChar(r->in);
-		if (fcntl(r->ipcFd, F_SETFL, 0) != 0 || c != EOF ||
-		    FCGX_HasSeenEOF(r->in) != EOF || FCGX_GetError(r->in) != 0)
+		if (fcntl(r->ipcFd, F_SETFL, 0) != 0 || c != EOF)
 			return 0;
 	}
+	if (FCGX_HasSeenEOF(r->in) != EOF || FCGX_GetError(r->in) != 0)
+		return 0;
 	return ioctl(r->ipcFd, FIONREAD, &n) == 0 && n == 0;
 }
 

@@ -240,10 +240,13 @@ request_complete(FCGX_Request *r)
 		if (fcntl(r->ipcFd, F_SETFL, O_NONBLOCK) != 0)
 			return false;
 		c = FCGX_GetChar(r->in);
-		if (fcntl(r->ipcFd, F_SETFL, 0) != 0 || c != EOF ||
-		    FCGX_HasSeenEOF(r->in) != EOF || FCGX_GetError(r->in) != 0)
+		if (fcntl(r->ipcFd, F_SETFL, 0) != 0 || c != EOF)
 			return false;
 	}
+	/* libfcgi also marks the stream ended on a read error (EAGAIN
+	 * above, or a broken connection): that is not the end. */
+	if (FCGX_HasSeenEOF(r->in) != EOF || FCGX_GetError(r->in) != 0)
+		return false;
 	return ioctl(r->ipcFd, FIONREAD, &n) == 0 && n == 0;
 }
 

@@ -248,8 +248,9 @@ jg_it_write_file(const char *dir, const char *rel, const char *content, unsigned
 
 /* ------------------------------------------------------------ processes */
 
-int
-jg_it_free_port(void)
+/* One port the kernel gives for a bind to port 0 on 127.0.0.1, or -1. */
+static int
+kernel_port(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
@@ -264,6 +265,38 @@ jg_it_free_port(void)
 	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
 		port = ntohs(sa.sin_port);
 	close(fd);
+	return port;
+}
+
+/* The port is free when asked, and not one this process was given
+ * recently: the kernel may hand out the same port twice in a row once the
+ * first probe socket is closed (a test that asked for two ports got one
+ * twice, about once in many thousand runs). */
+int
+jg_it_free_port(void)
+{
+	static int recent[32];
+	static size_t next;
+	size_t i, tries;
+	int port = -1;
+	bool seen;
+
+	for (tries = 0; tries < 64; tries++) {
+		port = kernel_port();
+		if (port <= 0)
+			continue;
+		seen = false;
+		for (i = 0; i < sizeof(recent) / sizeof(recent[0]); i++)
+			if (recent[i] == port)
+				seen = true;
+		if (!seen)
+			break;
+		port = -1;
+	}
+	if (port > 0) {
+		recent[next] = port;
+		next = (next + 1) % (sizeof(recent) / sizeof(recent[0]));
+	}
 	return port;
 }
 

@@ -90,7 +90,7 @@ bool jg_it_write_file(const char *dir, const char *rel, const char *content,
 		      unsigned mode);
 
 /* Returns a port on 127.0.0.1 that was free a moment ago (bound to port 0
- * and closed), or -1. */
+ * and closed) and is none of the last 32 this process was given, or -1. */
 int jg_it_free_port(void);
 
 /* Starts lighttpd (/usr/sbin/lighttpd -D) with a configuration made from

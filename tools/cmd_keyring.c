@@ -142,13 +142,50 @@ struct args {
 /* Parses the options of "key NAME"; allowed is the set of OPT_* values
  * the command takes (as bits from OPT_ALG).  Returns -1 when the command
  * should go on, or the exit status. */
+/* True for a word that can only be a kid: an RFC 7638 thumbprint (43
+ * base64url characters) that starts with '-'.  One kid in 64 does; no
+ * option of these commands has that form (they are shorter, or hold '='
+ * or a path). */
+static bool
+dash_kid(const char *s)
+{
+	size_t i;
+
+	if (s[0] != '-')
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return false;
+	return i == 43;
+}
+
 static int
 parse(int argc, char **argv, const char *path, const char *usage, unsigned allowed,
       int positionals, struct args *a)
 {
-	int c;
+	int c, i;
 
 	memset(a, 0, sizeof(*a));
+	/* A KID that starts with '-' would be read as options: take it out
+	 * before getopt sees it ("--" before it works as well). */
+	for (i = 1; positionals > 0 && i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (dash_kid(argv[i]) &&
+		    (i == 1 || strcmp(argv[i - 1], "--config") != 0)) {
+			if (a->kid != NULL)
+				return jg_cli_usage_error(path, "unexpected argument '%s'",
+							  argv[i]);
+			a->kid = argv[i];
+			memmove(argv + i, argv + i + 1,
+				(size_t)(argc - i - 1) * sizeof(*argv));
+			argc--;
+			argv[argc] = NULL;
+			positionals--;
+			i--;
+		}
+	}
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", keyring_options, NULL)) != -1) {

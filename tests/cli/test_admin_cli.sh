@@ -724,6 +724,16 @@ run key retire "$next_kid"
 expect_rejected "key retire of the current key: exit 1" "current access key"
 run key retire AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 expect_rejected "key retire of an unknown kid: exit 1" "no key"
+# One thumbprint in 64 starts with '-': it is a KID, not options, with
+# or without "--" before it.
+run key retire -AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+expect_rejected "key retire of an unknown kid starting with '-': exit 1" "no key"
+run key retire --force -- -AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+expect_rejected "key retire -- and a kid starting with '-': exit 1" "no key"
+run key retire -AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA -BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
+expect_usage "key retire with two kids: exit 2"
+run key retire -AAAA
+expect_usage "key retire -AAAA (not a thumbprint): an unknown option, exit 2"
 run key retire
 expect_usage "key retire without KID: exit 2"
 run key retire "$access_kid" --force
